@@ -1,0 +1,192 @@
+//! Authentication exactly as Kling does it: `Authorization: Bearer <jwt>`, HS256 only,
+//! `typ: JWT` required, the signature checked with the secret key of the access key in
+//! `iss`, `nbf`/`exp` against the mock's clock; each failure with its own code
+//! (1000–1004), judged by `kling_api::jwt`.
+//!
+//! Whatever the outcome, the journal gets the header's shape and the decoded JWT
+//! header and claims (with a fingerprint of the token), never the signature or a
+//! secret. In token-expiry mode this is also where tokens seen before the first create
+//! are refused as expired.
+
+use std::fmt::Write as _;
+
+use axum::http::{HeaderMap, header};
+use kling_api::codes::ErrorCode;
+use kling_api::jwt::{self, AuthError, Decoded};
+
+use crate::envelope::ApiError;
+use crate::faults::FiredFault;
+use crate::journal::{JwtSummary, compact_map, token_fingerprint};
+use crate::observe::RequestCtx;
+use crate::state::Shared;
+
+/// Check the request's credentials; the access key on success.
+pub(crate) fn authenticate(
+    shared: &Shared,
+    headers: &HeaderMap,
+    ctx: &RequestCtx,
+) -> Result<String, ApiError> {
+    let raw = headers.get(header::AUTHORIZATION);
+    let value = match raw.map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(v)) => Some(v),
+        Some(Err(_)) => {
+            let error = AuthError::Malformed("the Authorization header is not plain ASCII".into());
+            ctx.update(|d| {
+                d.authorization = Some("<non-ascii>".into());
+                d.auth_error = Some(error.to_string());
+            });
+            return Err(refuse(&error));
+        }
+    };
+    if let Some(v) = value {
+        let shape = shape(v, shared);
+        ctx.update(|d| d.authorization = Some(shape));
+    }
+    let token = match jwt::parse_authorization(value) {
+        Ok(token) => token,
+        Err(error) => {
+            ctx.update(|d| d.auth_error = Some(error.to_string()));
+            return Err(refuse(&error));
+        }
+    };
+    let now = shared.clock.now_secs();
+    match jwt::verify(token, |iss| shared.secret_for(iss), now) {
+        Ok(verified) => {
+            let fingerprint = token_fingerprint(token);
+            ctx.update(|d| {
+                d.jwt = Some(summary(shared, &verified.token, fingerprint.clone()));
+                d.account = Some(verified.access_key.clone());
+            });
+            if shared.config.token_expiry_after_first_create {
+                check_token_memory(shared, ctx, &verified.token, fingerprint, now)?;
+            }
+            Ok(verified.access_key)
+        }
+        Err(error) => {
+            let decoded = jwt::decode(token).ok();
+            ctx.update(|d| {
+                d.jwt = decoded.map(|t| summary(shared, &t, token_fingerprint(token)));
+                d.auth_error = Some(error.to_string());
+            });
+            Err(refuse(&error))
+        }
+    }
+}
+
+/// Token-expiry mode: before the first successful create, remember every token; after
+/// it, refuse the remembered ones as expired, as if 30 minutes had passed.
+fn check_token_memory(
+    shared: &Shared,
+    ctx: &RequestCtx,
+    token: &Decoded,
+    fingerprint: String,
+    now: i64,
+) -> Result<(), ApiError> {
+    let mut core = shared.core();
+    if !core.tokens.armed {
+        core.tokens.seen.insert(fingerprint);
+        return Ok(());
+    }
+    if !core.tokens.seen.contains(&fingerprint) {
+        return Ok(());
+    }
+    drop(core);
+    let exp = token.claim_secs("exp").unwrap_or(now);
+    let detail = format!(
+        "the token expired at {exp} (server time {now}); mint a fresh token — this mock runs in \
+         token-expiry mode and treats every token it saw before the first create as expired"
+    );
+    ctx.update(|d| {
+        d.auth_error = Some(detail.clone());
+        d.fault = Some(FiredFault {
+            rule: None,
+            kind: "token-expiry".into(),
+            code: Some(1004),
+            seconds: None,
+        });
+    });
+    Err(ApiError::new(ErrorCode::TOKEN_EXPIRED, detail))
+}
+
+/// After the first successful create, arm token-expiry mode.
+pub(crate) fn note_create(shared: &Shared) {
+    if shared.config.token_expiry_after_first_create {
+        shared.core().tokens.armed = true;
+    }
+}
+
+fn refuse(error: &AuthError) -> ApiError {
+    ApiError::new(error.code(), error.to_string())
+}
+
+fn summary(shared: &Shared, token: &Decoded, fingerprint: String) -> JwtSummary {
+    let mut claims = compact_map(&token.claims);
+    for value in claims.values_mut() {
+        if let Some(s) = value.as_str() {
+            let redacted = shared.redact(s);
+            if redacted != s {
+                *value = redacted.into();
+            }
+        }
+    }
+    JwtSummary {
+        header: compact_map(&token.header),
+        claims,
+        fingerprint,
+    }
+}
+
+/// The header with credentials replaced by placeholders: `Bearer <jwt>`,
+/// `bearer <jwt>`, `Bearer  <jwt>`, `<jwt>`, `Bearer <secret-key>`, `Token <opaque:40>`.
+/// Enough to judge the format, nothing to steal.
+pub(crate) fn shape(value: &str, shared: &Shared) -> String {
+    let value = shared.redact(value);
+    let mut out = String::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.matches('.').count() == 2 && run.len() >= 16 {
+            out.push_str("<jwt>");
+        } else if run.len() >= 16 {
+            let _ = write!(out, "<opaque:{}>", run.len());
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in value.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '=' | '+' | '/') {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    if out.chars().count() > 80 {
+        out = out.chars().take(80).collect::<String>() + "…";
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::MockConfig;
+    use crate::state::MockState;
+
+    #[test]
+    fn shapes_hide_credentials() {
+        let state = MockState::new(MockConfig::default()).unwrap();
+        let shared = &state.shared;
+        let token = jwt::mint("ak-test", "sk-test", 1_700_000_000);
+        assert_eq!(shape(&format!("Bearer {token}"), shared), "Bearer <jwt>");
+        assert_eq!(shape(&format!("bearer  {token}"), shared), "bearer  <jwt>");
+        assert_eq!(shape(&token, shared), "<jwt>");
+        assert_eq!(shape("Bearer sk-test", shared), "Bearer <secret-key>");
+        assert_eq!(
+            shape("Token abcdefghijklmnopqrstuvwxyz", shared),
+            "Token <opaque:26>"
+        );
+    }
+}
