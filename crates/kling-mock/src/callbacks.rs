@@ -100,20 +100,24 @@ async fn attempts(shared: &Shared, url: &str, task: &Task) {
 /// The error and its causes on one line (reqwest's own message is often just
 /// "error sending request").
 fn describe(error: &reqwest::Error) -> String {
-    let mut text = if error.is_timeout() {
-        "timed out".to_owned()
-    } else if error.is_builder() {
-        format!(
-            "cannot send to this URL ({error}); the mock delivers callbacks over plain http only"
-        )
-    } else {
-        error.to_string()
-    };
+    if error.is_timeout() {
+        return "timed out".to_owned();
+    }
+    let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let cause_text = cause.to_string();
+        // reqwest repeats its causes in its own message at times.
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
         source = cause.source();
+    }
+    if error.url().is_some_and(|u| u.scheme() == "https") {
+        text.push_str(
+            " (the mock delivers callbacks over plain http only: it carries no TLS, as it serves loopback)",
+        );
     }
     text
 }

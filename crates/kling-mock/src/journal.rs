@@ -267,7 +267,7 @@ impl BodySummary {
                 s.json_error = Some(format!(
                     "the body is {}, not an object",
                     kling_api::params::kind_of(other)
-                ))
+                ));
             }
         }
         s

@@ -285,11 +285,24 @@ async fn truncate(response: Response) -> Response {
         .headers
         .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     let half = bytes.slice(..bytes.len() / 2);
-    Response::from_parts(parts, Body::new(Truncated { first: Some(half) }))
+    Response::from_parts(parts, Body::new(Truncated::new(half)))
 }
 
 struct Truncated {
     first: Option<Bytes>,
+    /// A pause between the partial body and the failure: hyper flushes what it has
+    /// buffered when the body is pending, so the client really receives the first half
+    /// before the connection goes.
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Truncated {
+    fn new(first: Bytes) -> Self {
+        Truncated {
+            first: Some(first),
+            pause: Some(Box::pin(tokio::time::sleep(Duration::from_millis(50)))),
+        }
+    }
 }
 
 impl hyper::body::Body for Truncated {
@@ -298,12 +311,20 @@ impl hyper::body::Body for Truncated {
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        Poll::Ready(Some(match self.first.take() {
-            Some(bytes) => Ok(Frame::data(bytes)),
-            None => Err(std::io::Error::other("body truncated by a fault")),
-        }))
+        if let Some(bytes) = self.first.take() {
+            return Poll::Ready(Some(Ok(Frame::data(bytes))));
+        }
+        if let Some(pause) = &mut self.pause {
+            if pause.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.pause = None;
+        }
+        Poll::Ready(Some(Err(std::io::Error::other(
+            "body truncated by a fault",
+        ))))
     }
 
     fn size_hint(&self) -> SizeHint {
