@@ -19,3 +19,29 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Audit(args) => audit::run(args),
     }
 }
+
+/// Whether to colour output: never with `--no-color` or `NO_COLOR`, only on a terminal.
+pub(crate) fn use_color(no_color: bool, is_terminal: bool) -> bool {
+    !no_color && is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Write a report to `path`, or to stdout. Files are written whole (temp file and
+/// rename), so a reader never sees half a report.
+pub(crate) fn write_output(path: Option<&std::path::Path>, content: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    match path {
+        Some(p) => {
+            let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?;
+            tmp.write_all(content.as_bytes())?;
+            tmp.persist(p).map_err(|e| anyhow::anyhow!("cannot write {}: {}", p.display(), e.error))?;
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(content.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,608 @@
+//! Go frontend: lowers a tree-sitter-go tree into [`Facts`]. Package-level `var`s and
+//! the body of `init()` run once, so they are module level; struct types with `json`
+//! tags become typed field declarations.
+
+use tree_sitter::Node;
+
+use super::builder::{Builder, parse_number, unescape};
+use super::ts::{field_children, header_span, named_children, span, text};
+use crate::facts::{
+    Arg, Arm, BinOp, Conditional, DeclKind, Entry, ExitKind, ExprId, ExprKind, Facts, FieldDecl, Function, Import,
+    Level, LoopKind, MapKind, Param, Span, TypeDecl, TypeKind, UnOp,
+};
+
+pub(crate) fn lower(root: Node<'_>, src: &str) -> Facts {
+    let mut lw = Lower { b: Builder::new(), src };
+    lw.stmts(root);
+    lw.b.finish()
+}
+
+struct Lower<'s> {
+    b: Builder,
+    src: &'s str,
+}
+
+impl<'s> Lower<'s> {
+    fn text(&self, node: Node<'_>) -> &'s str {
+        text(node, self.src)
+    }
+
+    /// Lower an optional child, or stand in an opaque expression where it is missing.
+    fn opt_expr(&mut self, node: Option<Node<'_>>, sp: Span) -> ExprId {
+        match node {
+            Some(n) => self.expr(n),
+            None => self.b.other(sp),
+        }
+    }
+
+    fn stmts(&mut self, node: Node<'_>) {
+        for c in named_children(node) {
+            self.stmt(c);
+        }
+    }
+
+    fn stmt(&mut self, node: Node<'_>) {
+        if !self.b.descend() {
+            return;
+        }
+        match node.kind() {
+            "source_file" | "block" | "statement_list" => self.stmts(node),
+            "package_clause" | "comment" | "empty_statement" => {}
+            "import_declaration" => self.imports(node),
+            "function_declaration" | "method_declaration" => {
+                self.function(node);
+            }
+            "const_declaration" | "var_declaration" => {
+                let decl = if node.kind() == "const_declaration" { DeclKind::Const } else { DeclKind::Let };
+                self.var_specs(node, decl);
+            }
+            "type_declaration" => self.types(node),
+            "short_var_declaration" => self.assignment(node, DeclKind::Let),
+            "assignment_statement" => {
+                let op = node.child_by_field_name("operator").map_or("=", |o| self.text(o));
+                self.assignment(node, if op == "=" { DeclKind::Assign } else { DeclKind::Augmented });
+            }
+            "expression_statement" | "go_statement" | "defer_statement" | "send_statement" | "inc_statement"
+            | "dec_statement" => {
+                for c in named_children(node) {
+                    self.expr(c);
+                }
+            }
+            "if_statement" => self.if_chain(node),
+            "for_statement" => self.for_loop(node),
+            "expression_switch_statement" | "type_switch_statement" => self.switch(node),
+            "select_statement" => self.select(node),
+            "return_statement" => {
+                let values: Vec<ExprId> = named_children(node)
+                    .into_iter()
+                    .flat_map(|l| if l.kind() == "expression_list" { named_children(l) } else { vec![l] })
+                    .map(|e| self.expr(e))
+                    .collect();
+                let value = match values.len() {
+                    0 => None,
+                    1 => Some(values[0]),
+                    _ => Some(self.b.expr(ExprKind::List(values.clone().into()), span(node))),
+                };
+                if let Some(f) = self.b.func {
+                    for v in &values {
+                        self.b.add_return(f, *v);
+                    }
+                }
+                self.b.exit(ExitKind::Return, value, span(node));
+            }
+            "break_statement" => self.b.break_(span(node), !named_children(node).is_empty()),
+            "continue_statement" => self.b.exit(ExitKind::Continue, None, span(node)),
+            "labeled_statement" => {
+                for c in named_children(node) {
+                    if c.kind() != "label_name" {
+                        self.stmt(c);
+                    }
+                }
+            }
+            _ => {
+                for c in named_children(node) {
+                    if c.kind().ends_with("_statement") || c.kind() == "block" {
+                        self.stmt(c);
+                    } else {
+                        self.expr(c);
+                    }
+                }
+            }
+        }
+        self.b.ascend();
+    }
+
+    fn imports(&mut self, node: Node<'_>) {
+        let mut specs = Vec::new();
+        for c in named_children(node) {
+            match c.kind() {
+                "import_spec" => specs.push(c),
+                "import_spec_list" => specs.extend(named_children(c).into_iter().filter(|s| s.kind() == "import_spec")),
+                _ => {}
+            }
+        }
+        for spec in specs {
+            let Some(path) = spec.child_by_field_name("path") else { continue };
+            let module = self.string_value(path);
+            let local = match spec.child_by_field_name("name") {
+                Some(n) => self.text(n).to_owned(),
+                None => default_package_name(&module).to_owned(),
+            };
+            self.b.facts.imports.push(Import { module: module.into(), name: None, local: local.into(), span: span(spec) });
+        }
+    }
+
+    fn var_specs(&mut self, node: Node<'_>, decl: DeclKind) {
+        for c in named_children(node) {
+            match c.kind() {
+                "var_spec" | "const_spec" => {
+                    let names = field_children(c, "name");
+                    let values: Vec<Node<'_>> = c
+                        .child_by_field_name("value")
+                        .map(|v| if v.kind() == "expression_list" { named_children(v) } else { vec![v] })
+                        .unwrap_or_default();
+                    let lowered: Vec<ExprId> = values.iter().map(|v| self.expr(*v)).collect();
+                    for (i, n) in names.iter().enumerate() {
+                        let target = self.expr(*n);
+                        // `a, b := f()`: both names come from the one call.
+                        let v = lowered.get(i).or(if lowered.len() == 1 { lowered.first() } else { None }).copied();
+                        self.b.assign(target, v, span(c), decl);
+                    }
+                }
+                "var_spec_list" | "const_spec_list" => self.var_specs(c, decl),
+                _ => {}
+            }
+        }
+    }
+
+    fn assignment(&mut self, node: Node<'_>, decl: DeclKind) {
+        let lefts: Vec<Node<'_>> = node.child_by_field_name("left").map(named_children).unwrap_or_default();
+        let rights: Vec<Node<'_>> = node.child_by_field_name("right").map(named_children).unwrap_or_default();
+        let values: Vec<ExprId> = rights.iter().map(|r| self.expr(*r)).collect();
+        for (i, l) in lefts.iter().enumerate() {
+            let target = self.expr(*l);
+            let v = values.get(i).or(if values.len() == 1 { values.first() } else { None }).copied();
+            self.b.assign(target, v, span(node), decl);
+        }
+    }
+
+    fn function(&mut self, node: Node<'_>) -> ExprId {
+        let sp = span(node);
+        let name = node.child_by_field_name("name").map(|n| self.text(n).to_owned());
+        let class = node.child_by_field_name("receiver").and_then(|r| {
+            let t = self.text(r);
+            t.split(|c: char| !c.is_alphanumeric() && c != '_').filter(|w| !w.is_empty()).last().map(str::to_owned)
+        });
+        let params = node.child_by_field_name("parameters").map(|p| self.params(p)).unwrap_or_default();
+        let body = node.child_by_field_name("body");
+        let is_init = name.as_deref() == Some("init") && class.is_none() && node.kind() == "function_declaration";
+        let function = Function {
+            name: name.map(Into::into),
+            class: class.map(Into::into),
+            params,
+            span: sp,
+            body: body.map_or(sp, span),
+            parent: None,
+            is_async: false,
+            returns: Vec::new(),
+            decorators: Vec::new(),
+        };
+        let scope = self.b.enter_function(function);
+        let fid = scope.id.expect("a function was entered");
+        if is_init {
+            // `func init()` runs once at program start: what it assigns is global.
+            self.b.level = Level::Module;
+        }
+        if let Some(body) = body {
+            self.stmt(body);
+        }
+        self.b.leave(scope);
+        self.b.expr(ExprKind::Closure(fid), sp)
+    }
+
+    fn params(&mut self, node: Node<'_>) -> Vec<Param> {
+        let mut out = Vec::new();
+        for p in named_children(node) {
+            for n in field_children(p, "name") {
+                out.push(Param { name: self.text(n).into(), default: None });
+            }
+        }
+        out
+    }
+
+    fn types(&mut self, node: Node<'_>) {
+        for spec in named_children(node) {
+            if spec.kind() != "type_spec" {
+                continue;
+            }
+            let name = spec.child_by_field_name("name").map_or_else(String::new, |n| self.text(n).to_owned());
+            let Some(ty) = spec.child_by_field_name("type") else { continue };
+            if ty.kind() != "struct_type" {
+                continue;
+            }
+            let mut fields = Vec::new();
+            for list in named_children(ty) {
+                for field in named_children(list) {
+                    if field.kind() != "field_declaration" {
+                        continue;
+                    }
+                    let ty_text = field.child_by_field_name("type").map_or("", |t| self.text(t));
+                    let tag = field.child_by_field_name("tag").map(|t| self.text(t).to_owned());
+                    for n in field_children(field, "name") {
+                        let key = tag.as_deref().and_then(json_tag_name).unwrap_or_else(|| self.text(n).to_owned());
+                        fields.push(FieldDecl { key: key.into(), span: span(field), ty: go_type_kind(ty_text) });
+                    }
+                }
+            }
+            if !fields.is_empty() {
+                self.b.facts.types.push(TypeDecl { name: name.into(), fields, span: span(spec) });
+            }
+        }
+    }
+
+    fn if_chain(&mut self, node: Node<'_>) {
+        let mut arms = Vec::new();
+        let mut otherwise = None;
+        let at = span(node);
+        let mut current = Some(node);
+        let mut first = None;
+        while let Some(ifn) = current.take() {
+            if let Some(init) = ifn.child_by_field_name("initializer") {
+                self.stmt(init);
+            }
+            let cond = ifn.child_by_field_name("condition").map(|c| self.expr(c));
+            if let (Some(c), Some(body)) = (cond, ifn.child_by_field_name("consequence")) {
+                first.get_or_insert(c);
+                arms.push(Arm { test: c, body: span(body) });
+                self.b.push_guard(c, false, at);
+                self.stmt(body);
+                self.b.pop_guard();
+            }
+            match ifn.child_by_field_name("alternative") {
+                Some(alt) if alt.kind() == "if_statement" => current = Some(alt),
+                Some(alt) => {
+                    otherwise = Some(span(alt));
+                    if let Some(c) = first {
+                        self.b.push_guard(c, true, at);
+                    }
+                    self.stmt(alt);
+                    if first.is_some() {
+                        self.b.pop_guard();
+                    }
+                }
+                None => {}
+            }
+        }
+        let func = self.b.func;
+        self.b.facts.conditionals.push(Conditional { arms, otherwise, span: at, func });
+    }
+
+    fn for_loop(&mut self, node: Node<'_>) {
+        let body = node.child_by_field_name("body");
+        let header = header_span(node, body, self.src);
+        let body_span = body.map_or(span(node), span);
+        let head = named_children(node).into_iter().find(|c| Some(c.id()) != body.map(|b| b.id()));
+        match head {
+            None => self.b.add_loop(LoopKind::Infinite, None, None, header, body_span),
+            Some(h) if h.kind() == "for_clause" => {
+                if let Some(init) = h.child_by_field_name("initializer") {
+                    self.stmt(init);
+                }
+                let cond = h.child_by_field_name("condition").map(|c| self.expr(c));
+                if let Some(u) = h.child_by_field_name("update") {
+                    self.stmt(u);
+                }
+                let kind = if cond.is_some() { LoopKind::While } else { LoopKind::Infinite };
+                self.b.add_loop(kind, cond, None, header, body_span);
+            }
+            Some(h) if h.kind() == "range_clause" => {
+                let iter = h.child_by_field_name("right").map(|r| self.expr(r));
+                if let Some(left) = h.child_by_field_name("left") {
+                    for n in named_children(left) {
+                        let t = self.expr(n);
+                        self.b.assign(t, None, span(h), DeclKind::Let);
+                    }
+                }
+                self.b.add_loop(LoopKind::ForEach, None, iter, header, body_span);
+            }
+            Some(cond) => {
+                let c = self.expr(cond);
+                self.b.add_loop(LoopKind::While, Some(c), None, header, body_span);
+            }
+        }
+        if let Some(b) = body {
+            self.stmt(b);
+        }
+        self.b.end_loop();
+    }
+
+    fn switch(&mut self, node: Node<'_>) {
+        let sp = span(node);
+        if let Some(init) = node.child_by_field_name("initializer") {
+            self.stmt(init);
+        }
+        let subject = node.child_by_field_name("value").map(|v| self.expr(v));
+        let mut arms = Vec::new();
+        let mut otherwise = None;
+        self.b.push_breakable(false);
+        for case in named_children(node) {
+            let body: Vec<Node<'_>> = named_children(case).into_iter().filter(|c| c.kind() == "statement_list").collect();
+            let body_span = body.first().map_or(span(case), |b| span(*b));
+            match case.kind() {
+                "expression_case" => {
+                    let values: Vec<Node<'_>> = case.child_by_field_name("value").map(named_children).unwrap_or_default();
+                    for v in values {
+                        let value = self.expr(v);
+                        let test = match subject {
+                            Some(s) => self.b.expr(ExprKind::Binary(BinOp::Eq, s, value), span(v)),
+                            // `switch { case cond: }` tests each case as a condition.
+                            None => value,
+                        };
+                        arms.push(Arm { test, body: body_span });
+                    }
+                }
+                "default_case" => otherwise = Some(body_span),
+                _ => {}
+            }
+            for b in body {
+                self.stmt(b);
+            }
+        }
+        self.b.pop_breakable();
+        let func = self.b.func;
+        self.b.facts.conditionals.push(Conditional { arms, otherwise, span: sp, func });
+    }
+
+    /// `select` cases guard their bodies with the channel operation, so that a
+    /// `case <-ctx.Done(): return` is a guarded exit.
+    fn select(&mut self, node: Node<'_>) {
+        self.b.push_breakable(false);
+        for case in named_children(node) {
+            let comm = case.child_by_field_name("communication").map(|c| {
+                let inner = c.child_by_field_name("right").unwrap_or(c);
+                self.expr(inner)
+            });
+            let stmts: Vec<Node<'_>> = named_children(case).into_iter().filter(|c| c.kind() == "statement_list").collect();
+            if let Some(g) = comm {
+                self.b.push_guard(g, false, span(node));
+            }
+            for s in stmts {
+                self.stmt(s);
+            }
+            if comm.is_some() {
+                self.b.pop_guard();
+            }
+        }
+        self.b.pop_breakable();
+    }
+
+    fn string_value(&self, node: Node<'_>) -> String {
+        let t = self.text(node);
+        let inner = if t.len() >= 2 { &t[1..t.len() - 1] } else { "" };
+        if node.kind() == "raw_string_literal" { inner.to_owned() } else { unescape(inner) }
+    }
+
+    fn expr(&mut self, node: Node<'_>) -> ExprId {
+        if !self.b.descend() {
+            return self.b.other(span(node));
+        }
+        let id = self.expr_inner(node);
+        self.b.ascend();
+        id
+    }
+
+    fn expr_inner(&mut self, node: Node<'_>) -> ExprId {
+        let sp = span(node);
+        match node.kind() {
+            "identifier" | "field_identifier" | "package_identifier" | "type_identifier" => {
+                let t = self.text(node).to_owned();
+                self.b.name(&t, sp)
+            }
+            "nil" => self.b.expr(ExprKind::Null, sp),
+            "true" => self.b.expr(ExprKind::Bool(true), sp),
+            "false" => self.b.expr(ExprKind::Bool(false), sp),
+            "int_literal" | "float_literal" => match parse_number(self.text(node)) {
+                Some((value, integer)) => self.b.expr(ExprKind::Number { value, integer }, sp),
+                None => self.b.other(sp),
+            },
+            "interpreted_string_literal" | "raw_string_literal" => {
+                let v = self.string_value(node);
+                self.b.str_lit(&v, sp)
+            }
+            "selector_expression" | "qualified_type" => {
+                let (obj, field) = if node.kind() == "qualified_type" { ("package", "name") } else { ("operand", "field") };
+                let object = self.opt_expr(node.child_by_field_name(obj), sp);
+                let f = node.child_by_field_name(field).map(|f| self.text(f).to_owned()).unwrap_or_default();
+                self.b.expr(ExprKind::Member(object, f.into()), sp)
+            }
+            "index_expression" => {
+                let object = self.opt_expr(node.child_by_field_name("operand"), sp);
+                let index = self.opt_expr(node.child_by_field_name("index"), sp);
+                self.b.expr(ExprKind::Index(object, index), sp)
+            }
+            "call_expression" => {
+                let callee = self.opt_expr(node.child_by_field_name("function"), sp);
+                let mut args = Vec::new();
+                if let Some(a) = node.child_by_field_name("arguments") {
+                    let variadic = self.text(a).trim_end_matches(')').trim_end().ends_with("...");
+                    let items = named_children(a);
+                    let n = items.len();
+                    for (i, item) in items.into_iter().enumerate() {
+                        let v = self.expr(item);
+                        args.push(Arg { name: None, value: v, spread: variadic && i + 1 == n });
+                    }
+                }
+                self.b.call(callee, args, sp, false)
+            }
+            "composite_literal" => self.composite(node),
+            "func_literal" => self.function(node),
+            "parenthesized_expression" => match named_children(node).first() {
+                Some(i) => self.expr(*i),
+                None => self.b.other(sp),
+            },
+            "unary_expression" => {
+                let op = node.child_by_field_name("operator").map_or("", |o| self.text(o));
+                let operand = self.opt_expr(node.child_by_field_name("operand"), sp);
+                match op {
+                    // Taking an address or dereferencing does not change what a value is.
+                    "&" | "*" => operand,
+                    "!" => self.b.expr(ExprKind::Unary(UnOp::Not, operand), sp),
+                    "-" => match self.b.facts.expr(operand).kind {
+                        ExprKind::Number { value, integer } => self.b.expr(ExprKind::Number { value: -value, integer }, sp),
+                        _ => self.b.expr(ExprKind::Unary(UnOp::Neg, operand), sp),
+                    },
+                    _ => self.b.expr(ExprKind::Unary(UnOp::Other, operand), sp),
+                }
+            }
+            "binary_expression" => {
+                let op = match node.child_by_field_name("operator").map_or("", |o| self.text(o)) {
+                    "+" => BinOp::Add,
+                    "-" => BinOp::Sub,
+                    "*" => BinOp::Mul,
+                    "/" => BinOp::Div,
+                    "%" => BinOp::Mod,
+                    "==" => BinOp::Eq,
+                    "!=" => BinOp::Ne,
+                    "<" => BinOp::Lt,
+                    "<=" => BinOp::Le,
+                    ">" => BinOp::Gt,
+                    ">=" => BinOp::Ge,
+                    "&&" => BinOp::And,
+                    "||" => BinOp::Or,
+                    _ => BinOp::Other,
+                };
+                let l = self.opt_expr(node.child_by_field_name("left"), sp);
+                let r = self.opt_expr(node.child_by_field_name("right"), sp);
+                self.b.expr(ExprKind::Binary(op, l, r), sp)
+            }
+            "type_conversion_expression" | "type_assertion_expression" => {
+                match node.child_by_field_name("operand") {
+                    Some(o) => self.expr(o),
+                    None => self.b.other(sp),
+                }
+            }
+            "expression_list" => {
+                let items: Vec<ExprId> = named_children(node).into_iter().map(|c| self.expr(c)).collect();
+                if items.len() == 1 { items[0] } else { self.b.expr(ExprKind::List(items.into()), sp) }
+            }
+            _ => {
+                for c in named_children(node) {
+                    if c.kind() == "block" {
+                        self.stmt(c);
+                    } else {
+                        self.expr(c);
+                    }
+                }
+                self.b.other(sp)
+            }
+        }
+    }
+
+    fn composite(&mut self, node: Node<'_>) -> ExprId {
+        let sp = span(node);
+        let ty = node.child_by_field_name("type");
+        let body = node.child_by_field_name("body");
+        let ty_kind = ty.map_or("", |t| t.kind());
+        let keyed = body.is_some_and(|b| named_children(b).iter().any(|e| e.kind() == "keyed_element"));
+        if matches!(ty_kind, "slice_type" | "array_type" | "implicit_length_array_type") || !keyed {
+            let items: Vec<ExprId> = body
+                .map(named_children)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| {
+                    let inner = named_children(e).first().copied().unwrap_or(e);
+                    self.expr(inner)
+                })
+                .collect();
+            return self.b.expr(ExprKind::List(items.into()), sp);
+        }
+        let kind = match ty {
+            Some(t) if t.kind() != "map_type" => MapKind::Struct(self.text(t).into()),
+            _ => MapKind::Literal,
+        };
+        let mut map = self.b.new_map(sp, kind);
+        for el in body.map(named_children).unwrap_or_default() {
+            if el.kind() != "keyed_element" {
+                continue;
+            }
+            let (Some(k), Some(v)) = (el.child_by_field_name("key"), el.child_by_field_name("value")) else { continue };
+            let k_inner = named_children(k).first().copied().unwrap_or(k);
+            let v_inner = named_children(v).first().copied().unwrap_or(v);
+            let key = match k_inner.kind() {
+                "interpreted_string_literal" | "raw_string_literal" => Some(self.string_value(k_inner)),
+                "identifier" | "field_identifier" => Some(self.text(k_inner).to_owned()),
+                _ => None,
+            };
+            let value = if v_inner.kind() == "literal_value" {
+                // A nested literal with its type elided (`{"config": {...}}` in a map).
+                let fake = self.b.new_map(span(v_inner), MapKind::Literal);
+                self.nested_literal(v_inner, fake)
+            } else {
+                self.expr(v_inner)
+            };
+            if let Some(key) = key {
+                map.entries.push(Entry { key: key.into(), key_span: span(k), value, span: span(el) });
+            }
+        }
+        self.b.map(map)
+    }
+
+    fn nested_literal(&mut self, body: Node<'_>, mut map: crate::facts::MapLit) -> ExprId {
+        for el in named_children(body) {
+            if el.kind() != "keyed_element" {
+                continue;
+            }
+            let (Some(k), Some(v)) = (el.child_by_field_name("key"), el.child_by_field_name("value")) else { continue };
+            let k_inner = named_children(k).first().copied().unwrap_or(k);
+            let v_inner = named_children(v).first().copied().unwrap_or(v);
+            let key = match k_inner.kind() {
+                "interpreted_string_literal" | "raw_string_literal" => self.string_value(k_inner),
+                _ => self.text(k_inner).to_owned(),
+            };
+            let value = self.expr(v_inner);
+            map.entries.push(Entry { key: key.into(), key_span: span(k), value, span: span(el) });
+        }
+        self.b.map(map)
+    }
+}
+
+/// The package name Go binds for an import path: the last element, skipping a
+/// major-version suffix (`github.com/golang-jwt/jwt/v5` binds `jwt`).
+fn default_package_name(path: &str) -> &str {
+    let mut parts = path.rsplit('/');
+    let last = parts.next().unwrap_or(path);
+    let is_version = last.len() > 1 && last.starts_with('v') && last[1..].bytes().all(|b| b.is_ascii_digit());
+    if is_version { parts.next().unwrap_or(last) } else { last }
+}
+
+/// The name in a `json:"name,omitempty"` struct tag.
+fn json_tag_name(tag: &str) -> Option<String> {
+    let at = tag.find("json:\"")? + "json:\"".len();
+    let rest = &tag[at..];
+    let name = rest.split(['"', ',']).next()?;
+    (!name.is_empty() && name != "-").then(|| name.to_owned())
+}
+
+fn go_type_kind(ty: &str) -> TypeKind {
+    let t = ty.trim_start_matches('*');
+    if t == "string" {
+        TypeKind::Str
+    } else if t.starts_with("int") || t.starts_with("uint") || t.starts_with("float") || t == "json.Number" {
+        TypeKind::Number
+    } else {
+        TypeKind::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_names() {
+        assert_eq!(default_package_name("github.com/golang-jwt/jwt/v5"), "jwt");
+        assert_eq!(default_package_name("net/http"), "http");
+        assert_eq!(json_tag_name("`json:\"duration,omitempty\"`").as_deref(), Some("duration"));
+        assert_eq!(json_tag_name("`json:\"-\"`"), None);
+    }
+}

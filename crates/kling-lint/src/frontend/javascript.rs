@@ -1,0 +1,718 @@
+//! JavaScript, TypeScript and TSX frontend: lowers a tree-sitter tree into [`Facts`].
+//! The TypeScript grammars extend the JavaScript one, so one lowering serves all three;
+//! interfaces and object types add typed field declarations.
+
+use tree_sitter::Node;
+
+use super::builder::{Builder, parse_number, positional, unescape};
+use super::ts::{field_children, header_span, named_children, span, text};
+use crate::facts::{
+    Arg, Arm, BinOp, Conditional, DeclKind, Entry, ExitKind, ExprId, ExprKind, Facts, FieldDecl, Function, Import,
+    Level, LoopKind, MapKind, Param, Part, Span, TypeDecl, TypeKind, UnOp,
+};
+use crate::lang::Lang;
+
+pub(crate) fn lower(root: Node<'_>, src: &str, _lang: Lang) -> Facts {
+    let mut lw = Lower { b: Builder::new(), src };
+    lw.stmts(root);
+    lw.b.finish()
+}
+
+struct Lower<'s> {
+    b: Builder,
+    src: &'s str,
+}
+
+impl<'s> Lower<'s> {
+    fn text(&self, node: Node<'_>) -> &'s str {
+        text(node, self.src)
+    }
+
+    /// Lower an optional child, or stand in an opaque expression where it is missing.
+    fn opt_expr(&mut self, node: Option<Node<'_>>, sp: Span) -> ExprId {
+        match node {
+            Some(n) => self.expr(n),
+            None => self.b.other(sp),
+        }
+    }
+
+    fn stmts(&mut self, node: Node<'_>) {
+        for child in named_children(node) {
+            self.stmt(child);
+        }
+    }
+
+    fn body(&mut self, node: Option<Node<'_>>) {
+        if let Some(n) = node {
+            self.stmt(n);
+        }
+    }
+
+    fn stmt(&mut self, node: Node<'_>) {
+        if !self.b.descend() {
+            return;
+        }
+        match node.kind() {
+            "program" | "statement_block" | "else_clause" | "finally_clause" | "class_body" | "switch_body" => {
+                self.stmts(node);
+            }
+            "expression_statement" => {
+                for c in named_children(node) {
+                    self.expr(c);
+                }
+            }
+            "lexical_declaration" | "variable_declaration" => self.declaration(node),
+            "export_statement" => {
+                if let Some(d) = node.child_by_field_name("declaration") {
+                    self.stmt(d);
+                } else {
+                    for c in named_children(node) {
+                        if c.kind() != "export_clause" && c.kind() != "string" {
+                            self.expr(c);
+                        }
+                    }
+                }
+            }
+            "function_declaration" | "generator_function_declaration" | "method_definition" => {
+                self.function(node, None);
+            }
+            "class_declaration" | "abstract_class_declaration" => self.class(node),
+            "public_field_definition" | "field_definition" => {
+                let is_static = named_children(node).iter().any(|c| c.kind() == "static")
+                    || self.text(node).trim_start().starts_with("static ")
+                    || node.child(0).is_some_and(|c| c.kind() == "static");
+                let name = node.child_by_field_name("name").or_else(|| node.child_by_field_name("property"));
+                let value = node.child_by_field_name("value");
+                // Instance fields are initialised per object (like a constructor);
+                // static fields once, when the class is defined.
+                let level = if is_static { Level::Class } else { Level::Function };
+                let saved = std::mem::replace(&mut self.b.level, level);
+                let v = value.map(|v| self.expr(v));
+                if let Some(n) = name {
+                    let this = self.b.name("this", span(n));
+                    let field = self.text(n).to_owned();
+                    let target = self.b.expr(ExprKind::Member(this, field.into()), span(n));
+                    self.b.assign(target, v, span(node), DeclKind::Assign);
+                }
+                self.b.level = saved;
+            }
+            "if_statement" => self.if_chain(node),
+            "while_statement" => {
+                let cond_node = node.child_by_field_name("condition");
+                let body = node.child_by_field_name("body");
+                let inner = cond_node.map(unparen);
+                let infinite = inner.is_some_and(|c| c.kind() == "true" || self.text(c) == "1");
+                let cond = if infinite { None } else { inner.map(|c| self.expr(c)) };
+                let kind = if infinite { LoopKind::Infinite } else { LoopKind::While };
+                self.b.add_loop(kind, cond, None, header_span(node, body, self.src), body.map_or(span(node), span));
+                self.body(body);
+                self.b.end_loop();
+            }
+            "do_statement" => {
+                let body = node.child_by_field_name("body");
+                let cond = node.child_by_field_name("condition").map(unparen);
+                let infinite = cond.is_some_and(|c| c.kind() == "true");
+                let cond_id = if infinite { None } else { cond.map(|c| self.expr(c)) };
+                // Report a do-while at its `while (...)` tail, which is what bounds it.
+                let header = cond.map_or(span(node), |c| Span::new(body.map_or(node.start_byte(), |b| b.end_byte()), c.end_byte() + 1));
+                let header = Span { end: header.end.min(node.end_byte() as u32), ..header };
+                let kind = if infinite { LoopKind::Infinite } else { LoopKind::DoWhile };
+                self.b.add_loop(kind, cond_id, None, header, body.map_or(span(node), span));
+                self.body(body);
+                self.b.end_loop();
+            }
+            "for_statement" => {
+                let body = node.child_by_field_name("body");
+                if let Some(init) = node.child_by_field_name("initializer") {
+                    self.stmt(init);
+                }
+                let cond = field_children(node, "condition").into_iter().find(|c| c.is_named() && c.kind() != "empty_statement");
+                let cond_id = cond.map(|c| {
+                    let inner = if c.kind() == "expression_statement" { named_children(c).first().copied().unwrap_or(c) } else { c };
+                    self.expr(inner)
+                });
+                if let Some(inc) = node.child_by_field_name("increment") {
+                    self.expr(inc);
+                }
+                let kind = if cond_id.is_some() { LoopKind::While } else { LoopKind::Infinite };
+                self.b.add_loop(kind, cond_id, None, header_span(node, body, self.src), body.map_or(span(node), span));
+                self.body(body);
+                self.b.end_loop();
+            }
+            "for_in_statement" => {
+                let body = node.child_by_field_name("body");
+                let iter = node.child_by_field_name("right").map(|r| self.expr(r));
+                if let Some(left) = node.child_by_field_name("left") {
+                    self.bind_pattern(left, None, span(node), DeclKind::Let);
+                }
+                self.b.add_loop(LoopKind::ForEach, None, iter, header_span(node, body, self.src), body.map_or(span(node), span));
+                self.body(body);
+                self.b.end_loop();
+            }
+            "switch_statement" => self.switch(node),
+            "try_statement" => {
+                self.body(node.child_by_field_name("body"));
+                if let Some(h) = node.child_by_field_name("handler") {
+                    self.body(h.child_by_field_name("body"));
+                }
+                self.body(node.child_by_field_name("finalizer"));
+            }
+            "return_statement" => {
+                let value = named_children(node).first().map(|e| self.expr(*e));
+                if let (Some(f), Some(v)) = (self.b.func, value) {
+                    self.b.add_return(f, v);
+                }
+                self.b.exit(ExitKind::Return, value, span(node));
+            }
+            "throw_statement" => {
+                let value = named_children(node).first().map(|e| self.expr(*e));
+                self.b.exit(ExitKind::Throw, value, span(node));
+            }
+            "break_statement" => self.b.break_(span(node), node.child_by_field_name("label").is_some()),
+            "continue_statement" => self.b.exit(ExitKind::Continue, None, span(node)),
+            "import_statement" => self.import(node),
+            "interface_declaration" | "type_alias_declaration" => self.type_decl(node),
+            "labeled_statement" => self.body(node.child_by_field_name("body")),
+            "comment" | "empty_statement" | "debugger_statement" | "hash_bang_line" => {}
+            k if k.ends_with("_declaration") && !k.starts_with("function") => {
+                // Enums, modules, ambient declarations: look inside for code.
+                for c in named_children(node) {
+                    if c.kind() == "statement_block" || c.kind().ends_with("_body") {
+                        self.stmt(c);
+                    }
+                }
+            }
+            _ => {
+                self.expr(node);
+            }
+        }
+        self.b.ascend();
+    }
+
+    fn declaration(&mut self, node: Node<'_>) {
+        let decl = match node.child_by_field_name("kind").map(|k| self.text(k)) {
+            Some("const") => DeclKind::Const,
+            _ if node.kind() == "variable_declaration" => DeclKind::Let,
+            _ => DeclKind::Let,
+        };
+        for d in named_children(node) {
+            if d.kind() != "variable_declarator" {
+                continue;
+            }
+            let name = d.child_by_field_name("name");
+            let value = d.child_by_field_name("value");
+            let v = value.map(|v| {
+                // `const sleep = (ms) => ...` names the function.
+                if matches!(v.kind(), "arrow_function" | "function_expression" | "function") {
+                    let fname = name.filter(|n| n.kind() == "identifier").map(|n| self.text(n).to_owned());
+                    self.function(v, fname)
+                } else {
+                    self.expr(v)
+                }
+            });
+            if let Some(n) = name {
+                self.bind_pattern(n, v, span(d), decl);
+            }
+        }
+    }
+
+    fn bind_pattern(&mut self, pattern: Node<'_>, value: Option<ExprId>, at: Span, decl: DeclKind) {
+        match pattern.kind() {
+            "identifier" => {
+                let t = self.expr(pattern);
+                self.b.assign(t, value, at, decl);
+            }
+            "object_pattern" | "array_pattern" => {
+                for c in named_children(pattern) {
+                    let target = match c.kind() {
+                        "shorthand_property_identifier_pattern" => Some(c),
+                        "pair_pattern" => c.child_by_field_name("value"),
+                        "object_assignment_pattern" | "assignment_pattern" => c.child_by_field_name("left"),
+                        "identifier" => Some(c),
+                        _ => None,
+                    };
+                    if let Some(t) = target {
+                        let name = self.text(t).to_owned();
+                        let e = self.b.name(&name, span(t));
+                        self.b.assign(e, None, at, decl);
+                    }
+                }
+            }
+            _ => {
+                let t = self.expr(pattern);
+                self.b.assign(t, value, at, decl);
+            }
+        }
+    }
+
+    /// Lower a function of any form and return the expression that refers to it.
+    fn function(&mut self, node: Node<'_>, name: Option<String>) -> ExprId {
+        let sp = span(node);
+        let own_name = node
+            .child_by_field_name("name")
+            .filter(|n| matches!(n.kind(), "identifier" | "property_identifier" | "private_property_identifier"))
+            .map(|n| self.text(n).to_owned());
+        let name = own_name.or(name);
+        let is_async = {
+            let mut c = node.walk();
+            node.children(&mut c).any(|ch| ch.kind() == "async")
+        };
+        let body = node.child_by_field_name("body");
+        let params = match node.child_by_field_name("parameters").or_else(|| node.child_by_field_name("parameter")) {
+            Some(p) => self.params(p),
+            None => Vec::new(),
+        };
+        let function = Function {
+            name: name.map(Into::into),
+            class: None,
+            params,
+            span: sp,
+            body: body.map_or(sp, span),
+            parent: None,
+            is_async,
+            returns: Vec::new(),
+            decorators: Vec::new(),
+        };
+        let scope = self.b.enter_function(function);
+        let fid = scope.id.expect("a function was entered");
+        if let Some(body) = body {
+            if body.kind() == "statement_block" {
+                self.stmts(body);
+            } else {
+                let v = self.expr(body);
+                self.b.add_return(fid, v);
+            }
+        }
+        self.b.leave(scope);
+        self.b.expr(ExprKind::Closure(fid), sp)
+    }
+
+    fn params(&mut self, node: Node<'_>) -> Vec<Param> {
+        if node.kind() == "identifier" {
+            return vec![Param { name: self.text(node).into(), default: None }];
+        }
+        let mut out = Vec::new();
+        for p in named_children(node) {
+            let (pat, default) = match p.kind() {
+                "required_parameter" | "optional_parameter" => {
+                    (p.child_by_field_name("pattern"), p.child_by_field_name("value"))
+                }
+                "assignment_pattern" => (p.child_by_field_name("left"), p.child_by_field_name("right")),
+                "identifier" => (Some(p), None),
+                "rest_pattern" => (named_children(p).first().copied(), None),
+                _ => (None, None),
+            };
+            let default = default.map(|d| self.expr(d));
+            if let Some(pat) = pat {
+                let name = if pat.kind() == "rest_pattern" {
+                    named_children(pat).first().map_or_else(String::new, |n| self.text(*n).to_owned())
+                } else {
+                    self.text(pat).to_owned()
+                };
+                out.push(Param { name: name.into(), default });
+            }
+        }
+        out
+    }
+
+    fn class(&mut self, node: Node<'_>) {
+        let name = node.child_by_field_name("name").map_or_else(String::new, |n| self.text(n).to_owned());
+        for c in named_children(node) {
+            if c.kind() == "class_heritage" {
+                self.expr(c);
+            }
+        }
+        if let Some(body) = node.child_by_field_name("body") {
+            let scope = self.b.enter_class(&name);
+            for member in named_children(body) {
+                match member.kind() {
+                    "method_definition" => {
+                        self.function(member, None);
+                    }
+                    _ => self.stmt(member),
+                }
+            }
+            self.b.leave(scope);
+        }
+    }
+
+    fn if_chain(&mut self, node: Node<'_>) {
+        let mut arms = Vec::new();
+        let mut otherwise = None;
+        let at = span(node);
+        let mut current = Some(node);
+        let mut first_cond = None;
+        // `else if` nests in the tree; flatten the chain into one conditional.
+        while let Some(ifn) = current.take() {
+            let cond = ifn.child_by_field_name("condition").map(|c| self.expr(unparen(c)));
+            let consequence = ifn.child_by_field_name("consequence");
+            if let (Some(c), Some(body)) = (cond, consequence) {
+                first_cond.get_or_insert(c);
+                arms.push(Arm { test: c, body: span(body) });
+                self.b.push_guard(c, false, at);
+                self.stmt(body);
+                self.b.pop_guard();
+            }
+            if let Some(alt) = ifn.child_by_field_name("alternative") {
+                let inner = named_children(alt).into_iter().next();
+                match inner {
+                    Some(n) if n.kind() == "if_statement" => current = Some(n),
+                    Some(n) => {
+                        otherwise = Some(span(n));
+                        if let Some(c) = first_cond {
+                            self.b.push_guard(c, true, at);
+                        }
+                        self.stmt(n);
+                        if first_cond.is_some() {
+                            self.b.pop_guard();
+                        }
+                    }
+                    None => {}
+                }
+            }
+        }
+        let func = self.b.func;
+        self.b.facts.conditionals.push(Conditional { arms, otherwise, span: at, func });
+    }
+
+    fn switch(&mut self, node: Node<'_>) {
+        let sp = span(node);
+        let subject = self.opt_expr(node.child_by_field_name("value").map(unparen), sp);
+        let mut arms = Vec::new();
+        let mut otherwise = None;
+        self.b.push_breakable(false);
+        if let Some(body) = node.child_by_field_name("body") {
+            for case in named_children(body) {
+                let stmts: Vec<Node<'_>> = field_children(case, "body");
+                let body_span = match (stmts.first(), stmts.last()) {
+                    (Some(f), Some(l)) => Span::new(f.start_byte(), l.end_byte()),
+                    _ => span(case),
+                };
+                match case.kind() {
+                    "switch_case" => {
+                        if let Some(v) = case.child_by_field_name("value") {
+                            let value = self.expr(v);
+                            let test = self.b.expr(ExprKind::Binary(BinOp::Eq, subject, value), span(v));
+                            arms.push(Arm { test, body: body_span });
+                        }
+                    }
+                    "switch_default" => otherwise = Some(body_span),
+                    _ => {}
+                }
+                for s in stmts {
+                    self.stmt(s);
+                }
+            }
+        }
+        self.b.pop_breakable();
+        let func = self.b.func;
+        self.b.facts.conditionals.push(Conditional { arms, otherwise, span: sp, func });
+    }
+
+    fn import(&mut self, node: Node<'_>) {
+        let Some(source) = node.child_by_field_name("source") else { return };
+        let module = self.string_value(source);
+        for clause in named_children(node) {
+            if clause.kind() != "import_clause" {
+                continue;
+            }
+            for part in named_children(clause) {
+                match part.kind() {
+                    "identifier" => self.push_import(&module, None, self.text(part).to_owned(), span(node)),
+                    "namespace_import" => {
+                        if let Some(id) = named_children(part).first() {
+                            self.push_import(&module, None, self.text(*id).to_owned(), span(node));
+                        }
+                    }
+                    "named_imports" => {
+                        for spec in named_children(part) {
+                            let Some(name) = spec.child_by_field_name("name") else { continue };
+                            let local = spec.child_by_field_name("alias").unwrap_or(name);
+                            let (n, l) = (self.text(name).to_owned(), self.text(local).to_owned());
+                            self.push_import(&module, Some(n), l, span(node));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn push_import(&mut self, module: &str, name: Option<String>, local: String, sp: Span) {
+        self.b.facts.imports.push(Import { module: module.into(), name: name.map(Into::into), local: local.into(), span: sp });
+    }
+
+    fn type_decl(&mut self, node: Node<'_>) {
+        let name = node.child_by_field_name("name").map_or_else(String::new, |n| self.text(n).to_owned());
+        let body = node.child_by_field_name("body").or_else(|| node.child_by_field_name("value"));
+        let Some(body) = body else { return };
+        let mut fields = Vec::new();
+        for prop in named_children(body) {
+            if prop.kind() != "property_signature" {
+                continue;
+            }
+            let Some(key) = prop.child_by_field_name("name") else { continue };
+            let key = match key.kind() {
+                "string" => self.string_value(key),
+                _ => self.text(key).to_owned(),
+            };
+            let ty = prop.child_by_field_name("type").map_or(TypeKind::Other, |t| ts_type_kind(self.text(t)));
+            fields.push(FieldDecl { key: key.into(), span: span(prop), ty });
+        }
+        if !fields.is_empty() {
+            self.b.facts.types.push(TypeDecl { name: name.into(), fields, span: span(node) });
+        }
+    }
+
+    /// The decoded value of a string node.
+    fn string_value(&self, node: Node<'_>) -> String {
+        let t = self.text(node);
+        let inner = if t.len() >= 2 { &t[1..t.len() - 1] } else { "" };
+        unescape(inner)
+    }
+
+    fn expr(&mut self, node: Node<'_>) -> ExprId {
+        if !self.b.descend() {
+            return self.b.other(span(node));
+        }
+        let id = self.expr_inner(node);
+        self.b.ascend();
+        id
+    }
+
+    fn expr_inner(&mut self, node: Node<'_>) -> ExprId {
+        let sp = span(node);
+        match node.kind() {
+            "identifier" | "shorthand_property_identifier" | "property_identifier" | "this" | "super" => {
+                let t = self.text(node).to_owned();
+                self.b.name(&t, sp)
+            }
+            "undefined" | "null" => self.b.expr(ExprKind::Null, sp),
+            "true" => self.b.expr(ExprKind::Bool(true), sp),
+            "false" => self.b.expr(ExprKind::Bool(false), sp),
+            "number" => match parse_number(self.text(node)) {
+                Some((value, integer)) => self.b.expr(ExprKind::Number { value, integer }, sp),
+                None => self.b.other(sp),
+            },
+            "string" => {
+                let v = self.string_value(node);
+                self.b.str_lit(&v, sp)
+            }
+            "template_string" => self.template(node),
+            "member_expression" => {
+                let object = self.opt_expr(node.child_by_field_name("object"), sp);
+                let prop = node.child_by_field_name("property").map(|p| self.text(p).to_owned()).unwrap_or_default();
+                self.b.expr(ExprKind::Member(object, prop.into()), sp)
+            }
+            "subscript_expression" => {
+                let object = self.opt_expr(node.child_by_field_name("object"), sp);
+                let index = self.opt_expr(node.child_by_field_name("index"), sp);
+                self.b.expr(ExprKind::Index(object, index), sp)
+            }
+            "call_expression" | "new_expression" => self.call(node),
+            "await_expression" => match named_children(node).first() {
+                Some(inner) => {
+                    let id = self.expr(*inner);
+                    self.b.mark_awaited(id);
+                    id
+                }
+                None => self.b.other(sp),
+            },
+            "parenthesized_expression" | "non_null_expression" | "as_expression" | "satisfies_expression"
+            | "type_assertion" => match named_children(node).first() {
+                Some(inner) => self.expr(*inner),
+                None => self.b.other(sp),
+            },
+            "object" => self.object(node),
+            "array" => {
+                let items: Vec<ExprId> = named_children(node).into_iter().map(|c| self.expr(c)).collect();
+                self.b.expr(ExprKind::List(items.into()), sp)
+            }
+            "binary_expression" => {
+                let op = node.child_by_field_name("operator").map_or("", |o| self.text(o));
+                let op = match op {
+                    "+" => BinOp::Add,
+                    "-" => BinOp::Sub,
+                    "*" => BinOp::Mul,
+                    "/" => BinOp::Div,
+                    "%" => BinOp::Mod,
+                    "**" => BinOp::Pow,
+                    "==" | "===" => BinOp::Eq,
+                    "!=" | "!==" => BinOp::Ne,
+                    "<" => BinOp::Lt,
+                    "<=" => BinOp::Le,
+                    ">" => BinOp::Gt,
+                    ">=" => BinOp::Ge,
+                    "in" => BinOp::In,
+                    "&&" => BinOp::And,
+                    "||" | "??" => BinOp::Or,
+                    _ => BinOp::Other,
+                };
+                let l = self.opt_expr(node.child_by_field_name("left"), sp);
+                let r = self.opt_expr(node.child_by_field_name("right"), sp);
+                self.b.expr(ExprKind::Binary(op, l, r), sp)
+            }
+            "unary_expression" => {
+                let op = node.child_by_field_name("operator").map_or("", |o| self.text(o));
+                let arg = self.opt_expr(node.child_by_field_name("argument"), sp);
+                match op {
+                    "!" => self.b.expr(ExprKind::Unary(UnOp::Not, arg), sp),
+                    "-" => match self.b.facts.expr(arg).kind {
+                        ExprKind::Number { value, integer } => self.b.expr(ExprKind::Number { value: -value, integer }, sp),
+                        _ => self.b.expr(ExprKind::Unary(UnOp::Neg, arg), sp),
+                    },
+                    _ => self.b.expr(ExprKind::Unary(UnOp::Other, arg), sp),
+                }
+            }
+            "assignment_expression" | "augmented_assignment_expression" => {
+                let decl = if node.kind() == "assignment_expression" { DeclKind::Assign } else { DeclKind::Augmented };
+                let value = node.child_by_field_name("right").map(|r| self.expr(r));
+                if let Some(left) = node.child_by_field_name("left") {
+                    self.bind_pattern(left, value, sp, decl);
+                }
+                value.unwrap_or_else(|| self.b.other(sp))
+            }
+            "arrow_function" | "function_expression" | "function" | "generator_function" => self.function(node, None),
+            "class" => {
+                self.class(node);
+                self.b.other(sp)
+            }
+            "sequence_expression" => {
+                let mut last = None;
+                for c in named_children(node) {
+                    last = Some(self.expr(c));
+                }
+                last.unwrap_or_else(|| self.b.other(sp))
+            }
+            _ => {
+                for c in named_children(node) {
+                    if matches!(c.kind(), "statement_block") {
+                        self.stmt(c);
+                    } else {
+                        self.expr(c);
+                    }
+                }
+                self.b.other(sp)
+            }
+        }
+    }
+
+    fn object(&mut self, node: Node<'_>) -> ExprId {
+        let sp = span(node);
+        let mut map = self.b.new_map(sp, MapKind::Literal);
+        for child in named_children(node) {
+            match child.kind() {
+                "pair" => {
+                    let (Some(k), Some(v)) = (child.child_by_field_name("key"), child.child_by_field_name("value")) else {
+                        continue;
+                    };
+                    let key = match k.kind() {
+                        "property_identifier" | "number" => Some(self.text(k).to_owned()),
+                        "string" => Some(self.string_value(k)),
+                        _ => None,
+                    };
+                    let value = self.expr(v);
+                    if let Some(key) = key {
+                        map.entries.push(Entry { key: key.into(), key_span: span(k), value, span: span(child) });
+                    } else {
+                        self.expr(k);
+                    }
+                }
+                "shorthand_property_identifier" => {
+                    let key = self.text(child).to_owned();
+                    let value = self.b.name(&key, span(child));
+                    map.entries.push(Entry { key: key.into(), key_span: span(child), value, span: span(child) });
+                }
+                "method_definition" => {
+                    let key = child.child_by_field_name("name").map(|n| self.text(n).to_owned());
+                    let value = self.function(child, key.clone());
+                    if let Some(key) = key {
+                        map.entries.push(Entry { key: key.into(), key_span: span(child), value, span: span(child) });
+                    }
+                }
+                "spread_element" => {
+                    map.has_spread = true;
+                    for c in named_children(child) {
+                        self.expr(c);
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.b.map(map)
+    }
+
+    fn call(&mut self, node: Node<'_>) -> ExprId {
+        let sp = span(node);
+        let is_new = node.kind() == "new_expression";
+        let callee_node = node.child_by_field_name(if is_new { "constructor" } else { "function" });
+        let callee = self.opt_expr(callee_node, sp);
+        let mut args = Vec::new();
+        if let Some(arguments) = node.child_by_field_name("arguments") {
+            if arguments.kind() == "template_string" {
+                // A tagged template: the template is the one argument.
+                let t = self.expr(arguments);
+                args.push(positional(t));
+            } else {
+                for a in named_children(arguments) {
+                    if a.kind() == "spread_element" {
+                        let inner = self.opt_expr(named_children(a).first().copied(), span(a));
+                        args.push(Arg { name: None, value: inner, spread: true });
+                    } else {
+                        let v = self.expr(a);
+                        args.push(positional(v));
+                    }
+                }
+            }
+        }
+        self.b.call(callee, args, sp, is_new)
+    }
+
+    fn template(&mut self, node: Node<'_>) -> ExprId {
+        let sp = span(node);
+        let mut parts = Vec::new();
+        let mut at = node.start_byte() + 1;
+        let end = node.end_byte().saturating_sub(1).max(at);
+        for c in named_children(node) {
+            if c.kind() != "template_substitution" {
+                continue;
+            }
+            if c.start_byte() > at {
+                parts.push(Part::Lit(unescape(&self.src[at..c.start_byte()]).into()));
+            }
+            let inner = named_children(c).first().copied();
+            let e = self.opt_expr(inner, span(c));
+            parts.push(Part::Hole(e));
+            at = c.end_byte();
+        }
+        if end > at {
+            parts.push(Part::Lit(unescape(&self.src[at..end]).into()));
+        }
+        if parts.iter().all(|p| matches!(p, Part::Lit(_))) {
+            let joined: String = parts.iter().map(|p| if let Part::Lit(s) = p { &**s } else { "" }).collect();
+            return self.b.str_lit(&joined, sp);
+        }
+        self.b.expr(ExprKind::Template(parts.into()), sp)
+    }
+}
+
+/// The expression inside `( ... )`.
+fn unparen(node: Node<'_>) -> Node<'_> {
+    if node.kind() == "parenthesized_expression" {
+        named_children(node).into_iter().next().map_or(node, unparen)
+    } else {
+        node
+    }
+}
+
+fn ts_type_kind(ty: &str) -> TypeKind {
+    let t = ty.trim_start_matches(':').trim();
+    let parts: Vec<&str> = t.split('|').map(str::trim).filter(|p| *p != "undefined" && *p != "null").collect();
+    if !parts.is_empty() && parts.iter().all(|p| *p == "number" || p.parse::<f64>().is_ok()) {
+        TypeKind::Number
+    } else if !parts.is_empty() && parts.iter().all(|p| *p == "string" || p.starts_with('"') || p.starts_with('\'')) {
+        TypeKind::Str
+    } else {
+        TypeKind::Other
+    }
+}

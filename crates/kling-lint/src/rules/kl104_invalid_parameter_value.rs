@@ -1,0 +1,48 @@
+//! KL104 invalid-parameter-value: literal request values outside the API's domain,
+//! judged by the same validators the mock server uses.
+
+use kling_api::{models, params};
+use kling_api::resources::ResourceId;
+use serde_json::Value;
+
+use super::Checker;
+use super::helpers::literal_json;
+
+pub(crate) fn check(cx: &mut Checker<'_, '_>) {
+    let unit = cx.unit;
+    for (_, body) in unit.bodies() {
+        let model = body.model(unit).filter(|m| models::find(m).is_some());
+        for key in &body.keys {
+            let span = unit.facts.expr(key.value).span;
+            let string = || unit.eval_str(key.value).map(Value::String);
+            let problem = match &*key.key {
+                "mode" => string().and_then(|v| params::check_enum("mode", &v, params::MODES).err()),
+                "aspect_ratio" => {
+                    let allowed = if body.resource == Some(ResourceId::ImageGeneration) {
+                        params::IMAGE_ASPECT_RATIOS
+                    } else {
+                        params::VIDEO_ASPECT_RATIOS
+                    };
+                    string().and_then(|v| params::check_enum("aspect_ratio", &v, allowed).err())
+                }
+                // Numbers are KL101's; here only string values outside the model's set.
+                "duration" => string().and_then(|v| params::check_duration(model.as_deref(), &v).err()),
+                "cfg_scale" => unit
+                    .eval_num(key.value)
+                    .and_then(|n| params::check_range("cfg_scale", &serde_json::json!(n), params::CFG_SCALE_RANGE).err()),
+                "sound" => string().and_then(|v| {
+                    params::check_enum("sound", &v, params::SOUND_VALUES).err().or_else(|| {
+                        let m = model.as_deref().and_then(models::find)?;
+                        (v == "on" && !m.sound).then(|| format!("sound \"on\" needs kling-v2-6 or later; {} has no native audio", m.name))
+                    })
+                }),
+                "prompt" | "negative_prompt" => string().and_then(|v| params::check_prompt(&key.key, &v).err()),
+                "camera_control" => literal_json(unit, key.value, 0).and_then(|v| params::check_camera_control(&v).err()),
+                _ => None,
+            };
+            if let Some(message) = problem {
+                cx.report(span, format!("{message} (HTTP 400, code 1201)")).label("outside the API's domain");
+            }
+        }
+    }
+}

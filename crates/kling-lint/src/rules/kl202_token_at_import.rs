@@ -1,0 +1,76 @@
+//! KL202 token-at-import: a Kling token minted once (at import, in a class body, a
+//! package var, `init()`, a `static`) and reused until it expires.
+
+use super::Checker;
+use crate::analysis::Unit;
+use crate::facts::{ExprId, ExprKind, Level, Span};
+
+pub(crate) fn check(cx: &mut Checker<'_, '_>) {
+    let unit = cx.unit;
+    for a in &unit.facts.assigns {
+        if a.level == Level::Function {
+            continue;
+        }
+        let Some(value) = a.value else { continue };
+        let Some(mint) = minting_call(unit, value, 0) else { continue };
+        let what = match a.level {
+            Level::Class => "when the class is defined",
+            _ => "once, when the module loads",
+        };
+        cx.report(mint, format!("a Kling token is minted {what} and reused; it expires after 30 minutes and every request then fails with 401 (code 1004)"))
+            .label("minted once")
+            .help("mint the token per request, or cache it with its expiry and refresh 5 minutes before `exp`");
+    }
+    // `@lru_cache` / `@cache` on a token function keeps the first token forever.
+    for f in &unit.facts.functions {
+        for dec in &f.decorators {
+            let path = unit.facts.path_of(*dec).or_else(|| match unit.facts.expr(*dec).kind {
+                ExprKind::Call(c) => unit.facts.path_of(unit.facts.call(c).callee),
+                _ => None,
+            });
+            let Some(path) = path else { continue };
+            let caches = matches!(path.as_str(), "lru_cache" | "functools.lru_cache" | "cache" | "functools.cache" | "cached" | "once");
+            if !caches {
+                continue;
+            }
+            let id = unit.facts.functions.iter().position(|g| std::ptr::eq(g, f)).map(|i| crate::facts::FuncId(i as u32));
+            if id.is_some_and(|id| unit.summary(id).kling_token) {
+                cx.report(unit.facts.expr(*dec).span, "this cache keeps the first Kling token forever; it expires after 30 minutes")
+                    .label("caches the token")
+                    .help("cache the token with its expiry (a TTL cache), or mint it per request");
+            }
+        }
+    }
+}
+
+/// The span of the call in `e` that mints a Kling token, following helpers, lazy
+/// initialisers (`LazyLock::new(|| mint())`) and containers (a headers dict).
+fn minting_call(unit: &Unit<'_>, e: ExprId, depth: u32) -> Option<Span> {
+    if depth > 3 {
+        return None;
+    }
+    let mut found = None;
+    unit.walk_any(e, 0, &mut |x| {
+        if let ExprKind::Call(c) = x.kind {
+            let call = unit.facts.call(c);
+            let direct = unit.jwt_call(call).is_some_and(|j| unit.is_kling_token(&j, call));
+            if direct || unit.callee_summary(call).is_some_and(|s| s.kling_token) {
+                found = Some(call.span);
+                return true;
+            }
+            // A lazy initialiser: the closure's result is computed once.
+            for arg in call.args.iter() {
+                if let ExprKind::Closure(f) = unit.facts.expr(arg.value).kind {
+                    for r in &unit.facts.function(f).returns {
+                        if let Some(s) = minting_call(unit, *r, depth + 1) {
+                            found = Some(s);
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+        false
+    });
+    found
+}
