@@ -442,6 +442,17 @@ pub struct Conditional {
     pub func: Option<FuncId>,
 }
 
+/// A `try`/`except` (or `try`/`catch`) statement.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Handler {
+    /// The guarded block.
+    pub body: Span,
+    /// The handler blocks (`except`, `catch`), covered by one span.
+    pub handler: Span,
+    /// The enclosing function.
+    pub func: Option<FuncId>,
+}
+
 /// One imported name.
 #[derive(Clone, PartialEq, Debug)]
 pub struct Import {
@@ -507,6 +518,8 @@ pub struct Facts {
     pub exits: Vec<Exit>,
     /// Conditionals.
     pub conditionals: Vec<Conditional>,
+    /// Exception handlers.
+    pub handlers: Vec<Handler>,
     /// Comparisons (also found inside `exprs`; listed for quick access).
     pub comparisons: Vec<ExprId>,
     /// Imports.

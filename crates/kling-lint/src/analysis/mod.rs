@@ -8,6 +8,7 @@
 
 pub(crate) mod idioms;
 pub(crate) mod kling;
+pub(crate) mod retry;
 pub(crate) mod summary;
 pub(crate) mod values;
 

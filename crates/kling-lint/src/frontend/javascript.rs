@@ -151,6 +151,10 @@ impl<'s> Lower<'s> {
             }
             "switch_statement" => self.switch(node),
             "try_statement" => {
+                if let (Some(b), Some(h)) = (node.child_by_field_name("body"), node.child_by_field_name("handler")) {
+                    let func = self.b.func;
+                    self.b.facts.handlers.push(crate::facts::Handler { body: span(b), handler: span(h), func });
+                }
                 self.body(node.child_by_field_name("body"));
                 if let Some(h) = node.child_by_field_name("handler") {
                     self.body(h.child_by_field_name("body"));

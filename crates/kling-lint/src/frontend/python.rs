@@ -142,6 +142,19 @@ impl<'s> Lower<'s> {
                 self.import(node, module);
             }
             "match_statement" => self.match_statement(node),
+            "try_statement" => {
+                let body = node.child_by_field_name("body");
+                let handlers: Vec<Node<'_>> = named_children(node)
+                    .into_iter()
+                    .filter(|c| matches!(c.kind(), "except_clause" | "except_group_clause"))
+                    .collect();
+                if let (Some(b), Some(first), Some(last)) = (body, handlers.first(), handlers.last()) {
+                    let func = self.b.func;
+                    let handler = Span::new(first.start_byte(), last.end_byte());
+                    self.b.facts.handlers.push(crate::facts::Handler { body: span(b), handler, func });
+                }
+                self.generic_stmt(node);
+            }
             "block" | "module" => self.block(node),
             "pass_statement" | "comment" | "global_statement" | "nonlocal_statement" | "future_import_statement" => {}
             _ => self.generic_stmt(node),

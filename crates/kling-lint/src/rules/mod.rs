@@ -20,6 +20,15 @@ mod kl302_failed_status_unhandled;
 mod kl303_temporary_url_persisted;
 mod kl304_wrong_status_literal;
 mod kl305_poll_without_delay;
+mod kl401_http_without_timeout;
+mod kl402_retry_without_backoff;
+mod kl403_unbounded_retries;
+mod kl404_no_connection_reuse;
+mod kl501_secret_logged;
+mod kl502_webhook_not_https;
+mod kl601_audio_cost;
+mod kl602_pro_mode_hardcoded;
+mod kl701_vague_prompt;
 
 use std::sync::LazyLock;
 
@@ -104,6 +113,15 @@ registry! {
     "KL303" "KL303-temporary-url-persisted.toml" => Some(kl303_temporary_url_persisted::check), Needs::CALLS.or(Needs::ASSIGNS);
     "KL304" "KL304-wrong-status-literal.toml" => Some(kl304_wrong_status_literal::check), Needs::COMPARISONS;
     "KL305" "KL305-poll-without-delay.toml" => Some(kl305_poll_without_delay::check), Needs::LOOPS;
+    "KL401" "KL401-http-without-timeout.toml" => Some(kl401_http_without_timeout::check), Needs::CALLS;
+    "KL402" "KL402-retry-without-backoff.toml" => Some(kl402_retry_without_backoff::check), Needs::LOOPS.or(Needs::CALLS);
+    "KL403" "KL403-unbounded-retries.toml" => Some(kl403_unbounded_retries::check), Needs::LOOPS.or(Needs::CALLS);
+    "KL404" "KL404-no-connection-reuse.toml" => Some(kl404_no_connection_reuse::check), Needs::CALLS;
+    "KL501" "KL501-secret-logged.toml" => Some(kl501_secret_logged::check), Needs::CALLS;
+    "KL502" "KL502-webhook-not-https.toml" => Some(kl502_webhook_not_https::check), Needs::MAPS.or(Needs::ASSIGNS);
+    "KL601" "KL601-audio-cost.toml" => Some(kl601_audio_cost::check), Needs::MAPS;
+    "KL602" "KL602-pro-mode-hardcoded.toml" => Some(kl602_pro_mode_hardcoded::check), Needs::MAPS;
+    "KL701" "KL701-vague-prompt.toml" => Some(kl701_vague_prompt::check), Needs::MAPS;
 }
 
 /// A registered rule: its definition and parsed documentation.

@@ -1,0 +1,118 @@
+//! KL501 secret-logged: the secret key, a token or an Authorization header printed or
+//! logged.
+
+use super::Checker;
+use crate::analysis::Unit;
+use crate::analysis::kling::Credential;
+use crate::facts::{Call, ExprId, ExprKind};
+
+pub(crate) fn check(cx: &mut Checker<'_, '_>) {
+    let unit = cx.unit;
+    if !unit.is_kling_file() {
+        return;
+    }
+    for call in &unit.facts.calls {
+        if !unit.is_log_call(call) {
+            continue;
+        }
+        let Some(what) = call.args.iter().find_map(|a| leaked(unit, a.value)) else { continue };
+        cx.report(call.span, format!("this prints {what}; logs are read by many and kept for long"))
+            .label("secret in output")
+            .help("log the task id, not credentials; if you must, log a redacted form (first 6 characters)");
+    }
+}
+
+/// What secret an argument carries, if any.
+fn leaked(unit: &Unit<'_>, e: ExprId) -> Option<&'static str> {
+    let mut found = None;
+    walk_unredacted(unit, e, 0, &mut |x| {
+        let name = match &unit.facts.expr(x).kind {
+            ExprKind::Name(n) | ExprKind::Member(_, n) => n.to_string(),
+            ExprKind::Index(_, k) => match unit.facts.str_of(*k) {
+                Some(s) if s.eq_ignore_ascii_case("authorization") => {
+                    found = Some("the Authorization header");
+                    return true;
+                }
+                _ => return false,
+            },
+            ExprKind::Map(m) => {
+                if unit.facts.map(*m).entries.iter().any(|en| en.key.eq_ignore_ascii_case("authorization")) {
+                    found = Some("the Authorization header");
+                    return true;
+                }
+                return false;
+            }
+            _ => return false,
+        };
+        let lower = name.to_ascii_lowercase();
+        let kind = crate::analysis::kling::classify_credential(&name);
+        if kind == Some(Credential::SecretKey) || (kind == Some(Credential::Kling) && lower.contains("secret")) {
+            found = Some("the Kling secret key");
+        } else if lower.contains("token") || lower.contains("jwt") {
+            found = Some("a Kling token");
+        } else if lower == "headers" || lower.ends_with("_headers") || lower.ends_with("headers") {
+            // A headers value that carries Authorization.
+            let d = unit.deref(x);
+            if let ExprKind::Map(m) = unit.facts.expr(d).kind
+                && unit.facts.map(m).entries.iter().any(|en| en.key.eq_ignore_ascii_case("authorization"))
+            {
+                found = Some("the Authorization header");
+            }
+        }
+        found.is_some()
+    });
+    found
+}
+
+/// Walk an expression, but not into redacting calls (`mask(token)`, `len(token)`,
+/// `token[:6]`, `token.slice(0, 6)`).
+fn walk_unredacted(unit: &Unit<'_>, e: ExprId, depth: u32, f: &mut dyn FnMut(ExprId) -> bool) -> bool {
+    if depth > 12 {
+        return false;
+    }
+    if f(e) {
+        return true;
+    }
+    match &unit.facts.expr(e).kind {
+        ExprKind::Template(parts) => parts.iter().any(|p| match p {
+            crate::facts::Part::Hole(h) => walk_unredacted(unit, *h, depth + 1, f),
+            crate::facts::Part::Lit(_) => false,
+        }),
+        ExprKind::Binary(_, l, r) => walk_unredacted(unit, *l, depth + 1, f) || walk_unredacted(unit, *r, depth + 1, f),
+        ExprKind::List(items) => items.iter().any(|i| walk_unredacted(unit, *i, depth + 1, f)),
+        ExprKind::Call(c) => {
+            let call: &Call = unit.facts.call(*c);
+            let name = unit.facts.callee_name(call).unwrap_or("").to_ascii_lowercase();
+            let redacts = ["mask", "redact", "len", "hash", "sha", "slice", "substring", "substr", "truncate", "prefix", "hide", "obfuscate", "length", "count"]
+                .iter()
+                .any(|w| name.contains(w));
+            if redacts {
+                return false;
+            }
+            // `str(token)`, `json.dumps(headers)`, `fmt.Sprintf("%s", token)` pass the value through.
+            call.args.iter().any(|a| walk_unredacted(unit, a.value, depth + 1, f))
+        }
+        // `token[:6]` shows a prefix only.
+        ExprKind::Index(..) => false,
+        _ => false,
+    }
+}
+
+impl Unit<'_> {
+    /// Whether a call prints or logs its arguments.
+    pub(crate) fn is_log_call(&self, call: &Call) -> bool {
+        let Some(path) = self.facts.path_of(call.callee) else { return false };
+        let last = path.rsplit('.').next().unwrap_or(&path);
+        let receiver = path.rsplit_once('.').map(|(r, _)| r.to_ascii_lowercase());
+        let log_method = matches!(last, "debug" | "info" | "warning" | "warn" | "error" | "exception" | "critical" | "fatal" | "trace" | "log");
+        let logger_receiver = receiver.as_deref().is_some_and(|r| {
+            r == "logging" || r.ends_with("logger") || r.ends_with("log") || r == "console" || r == "slog" || r.ends_with("logging") || r == "winston" || r == "pino"
+        });
+        match path.as_str() {
+            "print" | "pprint" | "pprint.pprint" | "sys.stdout.write" | "sys.stderr.write" => true,
+            "println!" | "eprintln!" | "print!" | "eprint!" | "dbg!" | "info!" | "debug!" | "warn!" | "error!" | "trace!" => true,
+            p if p.starts_with("fmt.Print") || p.starts_with("fmt.Fprint") || p.starts_with("log.Print") || p.starts_with("log.Fatal") || p.starts_with("log.Panic") => true,
+            _ => log_method && logger_receiver,
+        }
+    }
+}
