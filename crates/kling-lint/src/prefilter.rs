@@ -14,6 +14,7 @@ const MARKERS: &[&str] = &[
     "text2video",
     "image2video",
     "task_status",
+    "task_result",
     "taskstatus",
     "model_name",
     "cfg_scale",

@@ -171,11 +171,13 @@ impl Unit<'_> {
                     .or_else(|| self.facts.kwarg(call, "url"))
                     .map(|a| a.value);
                 let per_call = self.kwarg_timeout(call);
+                let explicit_none = self.facts.kwarg(call, "timeout").is_some();
                 let timeout = match (lib, client_timeout, per_call) {
                     (_, _, Timeout::Set | Timeout::Unknown) => per_call,
+                    // `timeout=None` on the call disables any default.
+                    (_, _, Timeout::Missing) if explicit_none => Timeout::Missing,
                     (HttpLib::Httpx, Some(false), _) => Timeout::Missing,
-                    (HttpLib::Httpx, _, Timeout::Missing) if self.facts.kwarg(call, "timeout").is_none() => Timeout::Set,
-                    (_, Some(true), _) => Timeout::Set,
+                    (HttpLib::Httpx, _, _) | (_, Some(true), _) => Timeout::Set,
                     _ => Timeout::Missing,
                 };
                 Some(HttpCall {

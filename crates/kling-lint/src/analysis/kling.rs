@@ -171,7 +171,11 @@ impl Unit<'_> {
         }
         let keys = self.map_keys(m);
         let request_keys = keys.iter().filter(|k| params::is_request_key(&k.key)).map(|k| &*k.key).collect::<std::collections::HashSet<_>>();
-        let specific = request_keys.iter().any(|k| params::is_specific_key(k));
+        // `model_name: "gpt-4o"` names another vendor's model: not Kling evidence.
+        let foreign_model = keys.iter().any(|k| {
+            &*k.key == "model_name" && self.eval_str(k.value).is_some_and(|v| !kling_api::models::looks_like_kling_model(&v))
+        });
+        let specific = request_keys.iter().any(|k| params::is_specific_key(k) && !(*k == "model_name" && foreign_model));
         let kling_model = keys
             .iter()
             .any(|k| &*k.key == "model_name" && self.eval_str(k.value).is_some_and(|v| kling_api::models::looks_like_kling_model(&v)));
@@ -321,8 +325,9 @@ impl Unit<'_> {
         out
     }
 
-    /// What credential an expression carries, judged by the names it is built from.
-    pub(crate) fn credential_kind(&self, e: ExprId) -> Option<Credential> {
+    /// The names an expression is built from, through one binding or parameter: what
+    /// tells an access key from a secret key.
+    pub(crate) fn credential_names(&self, e: ExprId) -> Vec<String> {
         let mut names = self.names_in(e);
         let d = self.deref(e);
         if d != e {
@@ -331,7 +336,12 @@ impl Unit<'_> {
         if let Resolved::Param { func, index, .. } = self.resolve(e) {
             names.push(self.facts.function(func).params[index].name.to_string());
         }
-        names.iter().filter_map(|n| classify_credential(n)).max()
+        names
+    }
+
+    /// Whether an expression carries a credential of `kind`, judged by its names.
+    pub(crate) fn carries(&self, e: ExprId, kind: Credential) -> bool {
+        self.credential_names(e).iter().any(|n| classify_credential(n) == Some(kind))
     }
 
     /// Whether a JWT call signs a Kling token: Kling's claim shape (`iss` is an
@@ -342,10 +352,9 @@ impl Unit<'_> {
             _ => None,
         });
         let iss = claims_map.and_then(|m| self.facts.map(m).get("iss").map(|e| e.value));
-        let iss_is_ak = iss.and_then(|v| self.credential_kind(v)).is_some_and(|c| c >= Credential::AccessKey);
-        let key_kind = jwt.key.and_then(|k| self.credential_kind(k));
-        let key_kling = key_kind == Some(Credential::Kling);
-        let key_secret = key_kind == Some(Credential::SecretKey);
+        let iss_is_ak = iss.is_some_and(|v| self.carries(v, Credential::AccessKey));
+        let key_kling = jwt.key.is_some_and(|k| self.credential_names(k).iter().any(|n| n.to_ascii_lowercase().contains("kling")));
+        let key_secret = jwt.key.is_some_and(|k| self.carries(k, Credential::SecretKey));
         let has_exp = claims_map.is_some_and(|m| self.facts.map(m).get("exp").is_some());
         let in_kling_code = self
             .func_chain(call.func)
@@ -441,7 +450,7 @@ impl Unit<'_> {
         let mut facts = LoopFacts { polls: false, kling: false, bounded: false, sleep: None };
         let mut task_query = false;
         let mut deadline_call = false;
-        let add_sleep = |facts: &mut LoopFacts, a: Amount| facts.sleep = Some(facts.sleep.map_or(a, |x| x.min(a)));
+        let add_sleep = |facts: &mut LoopFacts, a: Amount| facts.sleep = Some(facts.sleep.map_or(a, |x| x.combine(a)));
         for call in self.calls_in(body) {
             if let Some(http) = self.http_call(call)
                 && let Some(url) = http.url.and_then(|u| self.url_info(u))
@@ -538,25 +547,22 @@ impl Unit<'_> {
     }
 }
 
-/// Credentials by how much they say: an access key identifies, a secret key signs,
-/// and a name with "kling" in it says whose they are.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// The two halves of a Kling credential: the access key identifies (it is the
+/// token's `iss`), the secret key signs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Credential {
     AccessKey,
     SecretKey,
-    Kling,
 }
 
-/// Classify a name (`KLING_SECRET_KEY`, `ak`, `accessKey`, `sk`).
+/// Classify a name (`KLING_SECRET_KEY`, `ak`, `accessKey`, `sk`, `klingSk`).
 pub(crate) fn classify_credential(name: &str) -> Option<Credential> {
     let n: String = name.to_ascii_lowercase().chars().filter(char::is_ascii_alphanumeric).collect();
-    if n.contains("kling") && (n.contains("key") || n.ends_with("ak") || n.ends_with("sk") || n.contains("secret") || n.contains("token")) {
-        return Some(Credential::Kling);
-    }
-    if n == "sk" || n.ends_with("secretkey") || n.ends_with("secret") && n.len() <= 12 || n == "secretkeyid" {
+    let short = |suffix: &str| n == suffix || (n.ends_with(suffix) && n.contains("kling"));
+    if n.contains("secretkey") || short("sk") || (n.ends_with("secret") && n.len() <= 12) {
         return Some(Credential::SecretKey);
     }
-    if n == "ak" || n.ends_with("accesskey") || n == "accesskeyid" {
+    if n.contains("accesskey") || short("ak") {
         return Some(Credential::AccessKey);
     }
     None
@@ -573,7 +579,10 @@ mod tests {
 
     #[test]
     fn credentials() {
-        assert_eq!(classify_credential("KLING_SECRET_KEY"), Some(Credential::Kling));
+        assert_eq!(classify_credential("KLING_SECRET_KEY"), Some(Credential::SecretKey));
+        assert_eq!(classify_credential("KLING_ACCESS_KEY"), Some(Credential::AccessKey));
+        assert_eq!(classify_credential("klingSk"), Some(Credential::SecretKey));
+        assert_eq!(classify_credential("task"), None);
         assert_eq!(classify_credential("sk"), Some(Credential::SecretKey));
         assert_eq!(classify_credential("secretKey"), Some(Credential::SecretKey));
         assert_eq!(classify_credential("ACCESS_KEY"), Some(Credential::AccessKey));

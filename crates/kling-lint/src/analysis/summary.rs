@@ -18,10 +18,12 @@ pub(crate) enum Amount {
 }
 
 impl Amount {
-    /// The shorter of two sleeps (unknown loses to known: a rule must not guess).
-    pub(crate) fn min(self, other: Amount) -> Amount {
+    /// Two sleeps on one path: the longer paces it (`asyncio.sleep(0)` beside a
+    /// 5-second wait does not make a loop hot). Known beats unknown: a rule must not
+    /// guess.
+    pub(crate) fn combine(self, other: Amount) -> Amount {
         match (self, other) {
-            (Amount::Secs(a), Amount::Secs(b)) => Amount::Secs(a.min(b)),
+            (Amount::Secs(a), Amount::Secs(b)) => Amount::Secs(a.max(b)),
             (Amount::Secs(a), _) | (_, Amount::Secs(a)) => Amount::Secs(a),
             (p @ Amount::Param { .. }, _) | (_, p @ Amount::Param { .. }) => p,
             _ => Amount::Unknown,
@@ -77,7 +79,7 @@ pub(crate) fn compute(unit: &Unit<'_>, f: FuncId) -> Summary {
                     _ => unit.sleep_seconds(a, sleep_unit).map_or(Amount::Unknown, Amount::Secs),
                 },
             };
-            s.sleep = Some(s.sleep.map_or(amount, |x| x.min(amount)));
+            s.sleep = Some(s.sleep.map_or(amount, |x| x.combine(amount)));
         }
         if let Some(jwt) = unit.jwt_call(call)
             && unit.is_kling_token(&jwt, call)
@@ -97,7 +99,7 @@ pub(crate) fn compute(unit: &Unit<'_>, f: FuncId) -> Summary {
                         }),
                     other => other,
                 };
-                s.sleep = Some(s.sleep.map_or(amount, |x| x.min(amount)));
+                s.sleep = Some(s.sleep.map_or(amount, |x| x.combine(amount)));
             }
         }
     }

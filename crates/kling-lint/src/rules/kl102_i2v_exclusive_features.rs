@@ -24,6 +24,8 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
         if used.len() < 2 {
             continue;
         }
+        // Report where the conflict was introduced: the group that comes last.
+        used.sort_by_key(|(_, k)| k.key_span.start);
         let names: Vec<String> = used.iter().map(|(g, _)| g.join("/")).collect();
         let (_, second) = used[1];
         cx.report(second.key_span, format!("{} cannot be combined in one image-to-video request; Kling rejects it (HTTP 400)", names.join(" and ")))

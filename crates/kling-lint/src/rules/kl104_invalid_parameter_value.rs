@@ -13,6 +13,10 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
     for (_, body) in unit.bodies() {
         let model = body.model(unit).filter(|m| models::find(m).is_some());
         for key in &body.keys {
+            // `null` is how a request leaves a field out.
+            if matches!(unit.facts.expr(key.value).kind, crate::facts::ExprKind::Null) {
+                continue;
+            }
             let span = unit.facts.expr(key.value).span;
             let string = || unit.eval_str(key.value).map(Value::String);
             let problem = match &*key.key {

@@ -139,14 +139,18 @@ fn hand_built_headers(cx: &mut Checker<'_, '_>, seen: &[MapId]) {
         if !alg.starts_with("HS") && alg != "none" {
             continue;
         }
-        // It must be serialised: passed (or its variable passed) to an encoder.
-        let serialised = unit.facts.calls.iter().any(|c| {
+        // A token signed by hand: the function computes an HMAC or base64url-encodes,
+        // and the header is handed to some call (the encoder).
+        let signs_by_hand = unit.facts.calls.iter().any(|c| {
             c.func == map.func
-                && unit.facts.callee_name(c).is_some_and(|n| {
-                    matches!(n, "dumps" | "stringify" | "Marshal" | "to_string" | "to_vec" | "b64encode" | "urlsafe_b64encode" | "from" | "encode")
+                && unit.facts.path_of(c.callee).is_some_and(|p| {
+                    let l = p.to_ascii_lowercase();
+                    l.contains("hmac") || l.contains("urlsafe_b64encode") || l.contains("rawurlencoding") || l.contains("url_safe")
                 })
-                && c.args.iter().any(|a| unit.mentions(a.value, &names_of(unit, m), m))
         });
+        let names = names_of(unit, m);
+        let used = unit.facts.calls.iter().any(|c| c.func == map.func && c.args.iter().any(|a| unit.mentions(a.value, &names, m)));
+        let serialised = signs_by_hand && used;
         if serialised {
             let fix = add_typ_fix(cx, m);
             let d = cx.report(map.span, "this hand-built JWT header has no `typ`; Kling rejects tokens without `typ: \"JWT\"` (401, code 1002)");

@@ -24,10 +24,10 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
     // `@lru_cache` / `@cache` on a token function keeps the first token forever.
     for f in &unit.facts.functions {
         for dec in &f.decorators {
-            let path = unit.facts.path_of(*dec).or_else(|| match unit.facts.expr(*dec).kind {
+            let path = match unit.facts.expr(*dec).kind {
                 ExprKind::Call(c) => unit.facts.path_of(unit.facts.call(c).callee),
-                _ => None,
-            });
+                _ => unit.facts.path_of(*dec),
+            };
             let Some(path) = path else { continue };
             let caches = matches!(path.as_str(), "lru_cache" | "functools.lru_cache" | "cache" | "functools.cache" | "cached" | "once");
             if !caches {

@@ -75,7 +75,7 @@ fn iss_check(cx: &mut Checker<'_, '_>, m: MapId, iss: Option<ExprId>, builder_is
             .label("no iss");
         return;
     };
-    if unit.credential_kind(v) == Some(Credential::SecretKey) {
+    if unit.carries(v, Credential::SecretKey) {
         cx.report(unit.facts.expr(v).span, "`iss` is the secret key; it must be the access key (and the secret must never travel in a token)")
             .label("secret key as issuer");
     }

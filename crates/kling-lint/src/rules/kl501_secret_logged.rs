@@ -45,18 +45,18 @@ fn leaked(unit: &Unit<'_>, e: ExprId) -> Option<&'static str> {
             _ => return false,
         };
         let lower = name.to_ascii_lowercase();
-        let kind = crate::analysis::kling::classify_credential(&name);
-        if kind == Some(Credential::SecretKey) || (kind == Some(Credential::Kling) && lower.contains("secret")) {
+        if crate::analysis::kling::classify_credential(&name) == Some(Credential::SecretKey) {
             found = Some("the Kling secret key");
         } else if lower.contains("token") || lower.contains("jwt") {
             found = Some("a Kling token");
         } else if lower == "headers" || lower.ends_with("_headers") || lower.ends_with("headers") {
-            // A headers value that carries Authorization.
+            // A headers value carries Authorization in Kling code, unless it is
+            // visibly a map without it.
             let d = unit.deref(x);
-            if let ExprKind::Map(m) = unit.facts.expr(d).kind
-                && unit.facts.map(m).entries.iter().any(|en| en.key.eq_ignore_ascii_case("authorization"))
-            {
-                found = Some("the Authorization header");
+            let visible_without = matches!(unit.facts.expr(d).kind, ExprKind::Map(m)
+                if !unit.facts.map(m).entries.iter().any(|en| en.key.eq_ignore_ascii_case("authorization")));
+            if !visible_without {
+                found = Some("the request headers (with the Authorization token)");
             }
         }
         found.is_some()
