@@ -72,17 +72,6 @@ impl Unit<'_> {
         }
     }
 
-    /// Whether a config document is about Kling.
-    fn config_is_kling(&self) -> bool {
-        self.is_kling_file()
-            || self.facts.maps.iter().any(|m| {
-                m.entries.iter().any(|e| {
-                    e.key.to_ascii_lowercase().contains("kling")
-                        || self.facts.str_of(e.value).is_some_and(|v| v.eq_ignore_ascii_case("kling"))
-                })
-            })
-    }
-
     /// Reads of `task_status` inside `span`.
     pub(crate) fn reads_status_in(&self, span: Span) -> bool {
         self.facts.exprs.iter().any(|e| span.contains(e.span) && self.is_status_read(e))
@@ -183,7 +172,7 @@ impl Unit<'_> {
         // A config has no calls to follow; its equivalent of "flows to a Kling
         // endpoint" is a document that is about Kling (a Kling host, a `kling:`
         // section, `provider: kling`).
-        let by_document = self.file.lang.is_config() && request_keys.len() >= 2 && self.config_is_kling();
+        let by_document = self.file.lang.is_config() && request_keys.len() >= 2 && self.is_kling_file();
         let flow = if self.file.lang.is_config() { None } else { self.body_flow(m) };
         if !by_keys && !by_document && flow.is_none() {
             return None;
@@ -568,9 +557,17 @@ pub(crate) fn classify_credential(name: &str) -> Option<Credential> {
     None
 }
 
-/// Whether a file has Kling context anywhere in its code.
+/// Whether a file has Kling context anywhere in its code. A config document is also
+/// about Kling when it has a `kling` section or says `provider: kling`.
 pub(crate) fn file_has_kling_context(unit: &Unit<'_>) -> bool {
     unit.facts.exprs.iter().any(|e| unit.kling_evidence_in(e))
+        || (unit.file.lang.is_config()
+            && unit.facts.maps.iter().any(|m| {
+                m.entries.iter().any(|e| {
+                    e.key.to_ascii_lowercase().contains("kling")
+                        || unit.facts.str_of(e.value).is_some_and(|v| v.eq_ignore_ascii_case("kling"))
+                })
+            }))
 }
 
 #[cfg(test)]
