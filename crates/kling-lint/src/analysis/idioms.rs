@@ -557,6 +557,15 @@ impl Unit<'_> {
                 _ => None,
             },
             Lang::Rust => {
+                // `ticks.tick().await` on an interval made outside the loop paces it as
+                // a sleep of the interval's period does.
+                if name == "tick"
+                    && let ExprKind::Member(ticks, _) = self.facts.expr(call.callee).kind
+                    && let ExprKind::Call(made) = self.facts.expr(self.deref(ticks)).kind
+                    && self.facts.callee_name(self.facts.call(made)) == Some("interval")
+                {
+                    return self.sleep_call(self.facts.call(made));
+                }
                 let is_sleep = matches!(name, "sleep" | "interval" | "sleep_until")
                     && (path.contains("thread") || path.contains("time") || path.contains("task") || path == "sleep" || path == "interval");
                 is_sleep.then(|| (arg(0), SleepUnit::Duration))
@@ -687,12 +696,20 @@ impl Unit<'_> {
                     return None;
                 }
                 let claims = self.facts.positional(new_call, 1).map(|a| a.value);
-                // `tok.Header = map[string]interface{}{...}` replaces the header.
+                // `tok.Header = map[string]interface{}{...}` replaces the header: the
+                // last such write before signing, in the signing function (another
+                // function's `tok` is another token).
                 let tok_name = self.facts.name_of(*tok);
-                let header = self.facts.assigns.iter().find_map(|a| match self.facts.expr(a.target).kind {
-                    ExprKind::Member(o, ref f) if &**f == "Header" && self.facts.name_of(o) == tok_name && tok_name.is_some() => a.value,
-                    _ => None,
-                });
+                let header = self
+                    .facts
+                    .assigns
+                    .iter()
+                    .filter(|a| a.func == call.func && a.span.start < call.span.start)
+                    .filter_map(|a| match self.facts.expr(a.target).kind {
+                        ExprKind::Member(o, ref f) if &**f == "Header" && self.facts.name_of(o) == tok_name && tok_name.is_some() => a.value,
+                        _ => None,
+                    })
+                    .last();
                 let header_span = header.map_or(call.span, |h| self.facts.expr(h).span);
                 Some(JwtCall { lib: JwtLib::GolangJwt, claims, key: arg(0), header, header_span, options: None, builder_calls: Vec::new() })
             }

@@ -77,6 +77,33 @@ impl Unit<'_> {
         self.facts.exprs.iter().any(|e| span.contains(e.span) && self.is_status_read(e))
     }
 
+    /// Reads of `task_status` inside `span` on a value that a call inside `span`
+    /// returned (`task = client.get(id)` then `task["task_status"]`).
+    fn reads_fetched_status_in(&self, span: Span) -> bool {
+        self.facts.exprs.iter().any(|e| {
+            if !span.contains(e.span) || !self.is_status_read(e) {
+                return false;
+            }
+            let mut object = match &e.kind {
+                ExprKind::Index(o, _) | ExprKind::Member(o, _) => *o,
+                ExprKind::Call(c) => match self.facts.expr(self.facts.call(*c).callee).kind {
+                    ExprKind::Member(o, _) => o,
+                    _ => return false,
+                },
+                _ => return false,
+            };
+            for _ in 0..8 {
+                let d = self.deref(object);
+                match &self.facts.expr(d).kind {
+                    ExprKind::Call(_) => return span.contains(self.facts.expr(d).span),
+                    ExprKind::Member(o, _) | ExprKind::Index(o, _) => object = *o,
+                    _ => return false,
+                }
+            }
+            false
+        })
+    }
+
     fn is_status_read(&self, e: &crate::facts::Expr) -> bool {
         match &e.kind {
             ExprKind::Index(_, k) => self.facts.str_of(*k) == Some("task_status"),
@@ -220,7 +247,10 @@ impl Unit<'_> {
         }
         names.extend(derived);
         for call in &self.facts.calls {
-            if call.func != map.func || !call.args.iter().any(|a| self.mentions(a.value, &names, m)) {
+            // A Rust builder takes the body in a link of the chain the request ends:
+            // reqwest's `client.post(url).json(&body).send()`.
+            let in_chain = || self.file.lang == crate::lang::Lang::Rust && self.mentions(call.callee, &names, m);
+            if call.func != map.func || !(call.args.iter().any(|a| self.mentions(a.value, &names, m)) || in_chain()) {
                 continue;
             }
             if let Some(http) = self.http_call(call)
@@ -336,15 +366,14 @@ impl Unit<'_> {
     /// Whether a JWT call signs a Kling token: Kling's claim shape (`iss` is an
     /// access key), a key named for Kling, or a Kling-named function around it.
     pub(crate) fn is_kling_token(&self, jwt: &JwtCall, call: &Call) -> bool {
-        let claims_map = jwt.claims.map(|c| self.deref(c)).and_then(|c| match self.facts.expr(c).kind {
-            ExprKind::Map(m) => Some(m),
-            _ => None,
-        });
-        let iss = claims_map.and_then(|m| self.facts.map(m).get("iss").map(|e| e.value));
+        let claims_map = jwt.claims.and_then(|c| self.claims_literal(c));
+        // golang-jwt's `RegisteredClaims` spells the claims `Issuer` and `ExpiresAt`.
+        let claim = |keys: &[&str]| claims_map.and_then(|m| keys.iter().find_map(|k| self.facts.map(m).get(k)).map(|e| e.value));
+        let iss = claim(&["iss", "Issuer"]);
         let iss_is_ak = iss.is_some_and(|v| self.carries(v, Credential::AccessKey));
         let key_kling = jwt.key.is_some_and(|k| self.credential_names(k).iter().any(|n| n.to_ascii_lowercase().contains("kling")));
         let key_secret = jwt.key.is_some_and(|k| self.carries(k, Credential::SecretKey));
-        let has_exp = claims_map.is_some_and(|m| self.facts.map(m).get("exp").is_some());
+        let has_exp = claim(&["exp", "ExpiresAt"]).is_some();
         let in_kling_code = self
             .func_chain(call.func)
             .any(|f| {
@@ -353,6 +382,23 @@ impl Unit<'_> {
                     || func.class.as_deref().is_some_and(|n| n.to_ascii_lowercase().contains("kling"))
             });
         iss_is_ak || key_kling || (key_secret && iss.is_some() && has_exp) || in_kling_code
+    }
+
+    /// The map literal a JWT's claims come from: written in place, bound to a name,
+    /// or returned by a local helper (`jwt.NewWithClaims(method, newClaims(ak))`).
+    fn claims_literal(&self, e: ExprId) -> Option<MapId> {
+        let as_map = |x: ExprId| match self.facts.expr(self.deref(x)).kind {
+            ExprKind::Map(m) => Some(m),
+            _ => None,
+        };
+        if let Some(m) = as_map(e) {
+            return Some(m);
+        }
+        let ExprKind::Call(c) = self.facts.expr(self.deref(e)).kind else { return None };
+        match self.callee(self.facts.call(c)) {
+            super::Callee::Local(f) => self.facts.function(f).returns.iter().rev().find_map(|r| as_map(*r)),
+            _ => None,
+        }
     }
 
     /// Whether a condition ends a loop on time or on a count: a deadline, an elapsed
@@ -486,9 +532,48 @@ impl Unit<'_> {
             }
         }
         let reads_status = self.reads_status_in(body);
-        facts.polls = task_query || (reads_status && (facts.kling || self.is_kling_file()));
-        facts.bounded = deadline_call || self.loop_condition_bounds(l) || self.loop_exit_bounds(l);
+        // Without a Kling request in sight, a status read in a Kling file makes a poll
+        // only when the status was fetched in the loop (by a call to a client we
+        // cannot see); one taken off a local queue or channel is not polled.
+        let fetched = || self.reads_fetched_status_in(body);
+        facts.polls = task_query || (reads_status && (facts.kling || (self.is_kling_file() && fetched())));
+        facts.bounded = deadline_call
+            || self.loop_condition_bounds(l)
+            || self.loop_exit_bounds(l)
+            || self.runs_under_timeout(lp.func);
         facts
+    }
+
+    /// Whether a Rust body only ever runs under `timeout(duration, future)`: an async
+    /// block handed to it (directly or through a variable), or a function whose every
+    /// call in the file is such a future (`timeout(d, self.poll(id))`).
+    fn runs_under_timeout(&self, func: Option<crate::facts::FuncId>) -> bool {
+        let Some(f) = func else { return false };
+        if self.file.lang != crate::lang::Lang::Rust {
+            return false;
+        }
+        let futures: Vec<ExprId> = self
+            .facts
+            .calls
+            .iter()
+            .filter(|c| self.facts.callee_name(c) == Some("timeout") && c.args.len() == 2)
+            .map(|c| c.args[1].value)
+            .collect();
+        let under = |e: ExprId| {
+            let span = self.facts.expr(e).span;
+            futures.iter().any(|&fut| self.facts.expr(fut).span.contains(span) || self.deref(fut) == e)
+        };
+        let exprs = || (0..self.facts.exprs.len()).map(|i| ExprId(i as u32));
+        if self.facts.function(f).name.is_none() {
+            return exprs().filter(|&e| self.facts.expr(e).kind == ExprKind::Closure(f)).any(under);
+        }
+        let mut calls = exprs()
+            .filter(|&e| match self.facts.expr(e).kind {
+                ExprKind::Call(c) => matches!(self.callee(self.facts.call(c)), super::Callee::Local(g) if g == f),
+                _ => false,
+            })
+            .peekable();
+        calls.peek().is_some() && calls.all(under)
     }
 
     fn loop_condition_bounds(&self, l: LoopId) -> bool {

@@ -306,19 +306,26 @@ impl Unit<'_> {
                 }
                 _ => {}
             }
-            if self.file.lang == Lang::Go && path.ends_with("NewConstantBackOff") {
+            if self.file.lang == Lang::Go && path.ends_with("NewConstantBackOff") && self.makes_kling_requests(call.func) {
                 out.push(RetryConfig { span: call.span, lib: "backoff", unbounded: None, delay: Some("a constant backoff".to_owned()) });
             }
         }
         if self.file.lang == Lang::Go {
             for a in &self.facts.assigns {
                 let is_max = matches!(&self.facts.expr(a.target).kind, ExprKind::Member(_, f) if &**f == "MaxElapsedTime");
-                if is_max && a.value.is_some_and(|v| self.eval_num(v) == Some(0.0)) {
+                if is_max && a.value.is_some_and(|v| self.eval_num(v) == Some(0.0)) && self.makes_kling_requests(a.func) {
                     out.push(RetryConfig { span: a.span, lib: "backoff", unbounded: Some("MaxElapsedTime = 0 retries forever".to_owned()), delay: None });
                 }
             }
         }
         out
+    }
+
+    /// Whether the function configuring a cenkalti/backoff policy makes Kling requests
+    /// (its retried operation is usually a closure inside it): a policy for the
+    /// team's database or broker is not ours to judge.
+    fn makes_kling_requests(&self, func: Option<FuncId>) -> bool {
+        func.is_some_and(|f| self.summary(f).kling_request)
     }
 
     /// tenacity `@retry(...)`/`Retrying(...)` or backoff `@backoff.on_exception(...)`.

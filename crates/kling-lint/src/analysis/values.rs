@@ -75,8 +75,19 @@ impl Unit<'_> {
                 }
                 Resolved::External(Export::Str(s)) => out.push(Frag::Lit(s.to_string())),
                 Resolved::External(Export::KlingUrl) => out.push(Frag::Opaque(format!("kling:{n}"))),
+                Resolved::Import(i) if self.file.lang == Lang::Rust && i.module.ends_with("header") => {
+                    out.push(header_constant(n).map_or_else(|| Frag::Opaque(n.to_string()), Frag::Lit));
+                }
                 _ => out.push(Frag::Opaque(n.to_string())),
             },
+            // `reqwest::header::AUTHORIZATION`
+            ExprKind::Member(obj, field)
+                if self.file.lang == Lang::Rust
+                    && self.facts.path_of(*obj).is_some_and(|p| p == "header" || p.ends_with(".header"))
+                    && header_constant(field).is_some() =>
+            {
+                out.extend(header_constant(field).map(Frag::Lit));
+            }
             ExprKind::Member(obj, field) => {
                 if self.facts.name_of(*obj).is_some_and(is_self)
                     && let Resolved::Value(v) = self.resolve(e)
@@ -127,6 +138,27 @@ impl Unit<'_> {
             return;
         }
         match last {
+            // Rust constructors that keep their argument's text:
+            // `HeaderValue::from_str(&v)`, `String::from(v)`.
+            "from_str" | "from_static" | "try_from" | "from"
+                if self.file.lang == Lang::Rust && matches!(self.facts.expr(call.callee).kind, ExprKind::Member(..)) =>
+            {
+                if let Some(a) = arg(0) {
+                    self.frags(a, depth + 1, out);
+                }
+            }
+            // `Some(url)`, `Ok(url)` hold the value they wrap.
+            "Some" | "Ok" if self.file.lang == Lang::Rust && matches!(self.facts.expr(call.callee).kind, ExprKind::Name(_)) => {
+                if let Some(a) = arg(0) {
+                    self.frags(a, depth + 1, out);
+                }
+            }
+            // `format!(...).parse::<HeaderValue>()`
+            "parse" if self.file.lang == Lang::Rust => {
+                if let ExprKind::Member(obj, _) = self.facts.expr(call.callee).kind {
+                    self.frags(obj, depth + 1, out);
+                }
+            }
             // String methods that keep the receiver's text.
             "rstrip" | "strip" | "lstrip" | "trim" | "trimEnd" | "trimStart" | "lower" | "toLowerCase" | "toString"
             | "to_string" | "to_owned" | "into" | "as_str" | "String" | "str" | "clone" | "removesuffix"
@@ -145,19 +177,75 @@ impl Unit<'_> {
                     }
                 }
             }
-            // Joins and formatters: all their arguments make the text.
+            // Joins and formatters: all their arguments make the text, and so does a
+            // method's receiver (`base.JoinPath(...)`) but not a package's name
+            // (`fmt.Sprintf`, `path.Join`, `urllib.parse.urljoin`).
             "urljoin" | "join" | "Join" | "JoinPath" | "Sprintf" | "format_url" | "URL" | "resolve" | "concat"
             | "Sprint" => {
                 if let crate::facts::ExprKind::Member(obj, _) = self.facts.expr(call.callee).kind
                     && last != "join"
+                    && !self.is_package(obj)
                 {
                     self.frags(obj, depth + 1, out);
+                }
+                if last == "Sprintf"
+                    && self.file.lang == Lang::Go
+                    && let Some(format) = arg(0).and_then(|f| self.facts.str_of(f))
+                {
+                    let values: Vec<ExprId> = call.args.iter().skip(1).map(|a| a.value).collect();
+                    self.printf_frags(format, &values, depth, out);
+                    return;
                 }
                 for a in call.args.iter() {
                     self.frags(a.value, depth + 1, out);
                 }
             }
             _ => out.push(Frag::Opaque(format!("{path}()"))),
+        }
+    }
+
+    /// Whether `e` names an imported package or module (the root of `fmt.Sprintf`,
+    /// `urllib.parse.urljoin`) rather than a value.
+    fn is_package(&self, e: ExprId) -> bool {
+        let mut root = e;
+        while let ExprKind::Member(obj, _) = self.facts.expr(root).kind {
+            root = obj;
+        }
+        let expr = self.facts.expr(root);
+        match &expr.kind {
+            ExprKind::Name(n) => matches!(self.resolve_name(n, expr.func, expr.span.start), Resolved::Import(_)),
+            _ => false,
+        }
+    }
+
+    /// The pieces of Go's `fmt.Sprintf(format, values...)`: each verb (`%s`, `%v`,
+    /// `%d`, `%08.3f`...) takes the next value's text; `%%` is a literal percent sign.
+    fn printf_frags(&self, format: &str, values: &[ExprId], depth: u32, out: &mut Vec<Frag>) {
+        let mut values = values.iter();
+        let mut lit = String::new();
+        let mut chars = format.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                lit.push(c);
+                continue;
+            }
+            if chars.peek() == Some(&'%') {
+                chars.next();
+                lit.push('%');
+                continue;
+            }
+            while chars.next_if(|d| matches!(d, '+' | '-' | '#' | ' ' | '.' | '*' | '[' | ']') || d.is_ascii_digit()).is_some() {}
+            chars.next();
+            if !lit.is_empty() {
+                out.push(Frag::Lit(std::mem::take(&mut lit)));
+            }
+            match values.next() {
+                Some(v) => self.frags(*v, depth + 1, out),
+                None => out.push(Frag::Opaque(String::new())),
+            }
+        }
+        if !lit.is_empty() {
+            out.push(Frag::Lit(lit));
         }
     }
 
@@ -284,8 +372,23 @@ impl Unit<'_> {
                     "from_micros" => Some(n / 1e6),
                     "from_nanos" => Some(n / 1e9),
                     "minutes" | "from_mins" => Some(n * 60.0),
+                    // chrono's `Duration`/`TimeDelta` and the `time` crate.
+                    "hours" | "from_hours" => Some(n * 3600.0),
+                    "days" | "from_days" => Some(n * 86400.0),
+                    "weeks" => Some(n * 604_800.0),
                     _ => None,
                 }
+            }
+            // `Duration::from_secs(2) * 3`, `base + Duration::from_millis(500)`.
+            ExprKind::Binary(BinOp::Mul, l, r) => match (self.eval_num(*l), self.eval_num(*r)) {
+                (Some(n), None) => self.rust_duration(*r, depth + 1).map(|d| n * d),
+                (None, Some(n)) => self.rust_duration(*l, depth + 1).map(|d| d * n),
+                _ => None,
+            },
+            ExprKind::Binary(BinOp::Div, l, r) => Some(self.rust_duration(*l, depth + 1)? / self.eval_num(*r)?),
+            ExprKind::Binary(op @ (BinOp::Add | BinOp::Sub), l, r) => {
+                let (left, right) = (self.rust_duration(*l, depth + 1)?, self.rust_duration(*r, depth + 1)?);
+                Some(if *op == BinOp::Add { left + right } else { left - right })
             }
             ExprKind::Name(_) => match self.resolve(e) {
                 Resolved::Value(v) if v != e => self.rust_duration(v, depth + 1),
@@ -352,6 +455,13 @@ impl Unit<'_> {
     }
 }
 
+/// The header name an `http::header` constant stands for: `AUTHORIZATION` is
+/// `authorization`, `CONTENT_TYPE` is `content-type`.
+fn header_constant(name: &str) -> Option<String> {
+    let screaming = !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+    screaming.then(|| name.to_ascii_lowercase().replace('_', "-"))
+}
+
 fn go_unit(unit: &str) -> Option<f64> {
     Some(match unit {
         "Nanosecond" => 1e-9,
@@ -362,4 +472,16 @@ fn go_unit(unit: &str) -> Option<f64> {
         "Hour" => 3600.0,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header_constant;
+
+    #[test]
+    fn header_constants_name_their_header() {
+        assert_eq!(header_constant("AUTHORIZATION").as_deref(), Some("authorization"));
+        assert_eq!(header_constant("CONTENT_TYPE").as_deref(), Some("content-type"));
+        assert_eq!(header_constant("HeaderValue"), None);
+    }
 }

@@ -1,6 +1,9 @@
 //! Go frontend: lowers a tree-sitter-go tree into [`Facts`]. Package-level `var`s and
 //! the body of `init()` run once, so they are module level; struct types with `json`
-//! tags become typed field declarations.
+//! tags become typed field declarations, and literals of those types use the tag
+//! names as keys.
+
+use std::collections::HashMap;
 
 use tree_sitter::Node;
 
@@ -12,14 +15,18 @@ use crate::facts::{
 };
 
 pub(crate) fn lower(root: Node<'_>, src: &str) -> Facts {
-    let mut lw = Lower { b: Builder::new(), src };
+    let mut lw = Lower { b: Builder::new(), src, wire_names: HashMap::new() };
     lw.stmts(root);
+    lw.rename_struct_keys();
     lw.b.finish()
 }
 
 struct Lower<'s> {
     b: Builder,
     src: &'s str,
+    /// For each struct type declared in the file, its fields' `json` tag names by
+    /// Go field name.
+    wire_names: HashMap<String, HashMap<String, String>>,
 }
 
 impl<'s> Lower<'s> {
@@ -229,13 +236,31 @@ impl<'s> Lower<'s> {
                     let ty_text = field.child_by_field_name("type").map_or("", |t| self.text(t));
                     let tag = field.child_by_field_name("tag").map(|t| self.text(t).to_owned());
                     for n in field_children(field, "name") {
-                        let key = tag.as_deref().and_then(json_tag_name).unwrap_or_else(|| self.text(n).to_owned());
-                        fields.push(FieldDecl { key: key.into(), span: span(field), ty: go_type_kind(ty_text) });
+                        let go_name = self.text(n).to_owned();
+                        let wire = tag.as_deref().and_then(json_tag_name);
+                        if let Some(w) = &wire {
+                            self.wire_names.entry(name.clone()).or_default().insert(go_name.clone(), w.clone());
+                        }
+                        fields.push(FieldDecl { key: wire.unwrap_or(go_name).into(), span: span(field), ty: go_type_kind(ty_text) });
                     }
                 }
             }
             if !fields.is_empty() {
                 self.b.facts.types.push(TypeDecl { name: name.into(), fields, span: span(spec) });
+            }
+        }
+    }
+
+    /// A literal of a struct declared in this file sends its fields under their `json`
+    /// tag names: `Text2VideoRequest{ModelName: m}` is `{"model_name": m}` on the wire.
+    fn rename_struct_keys(&mut self) {
+        for map in &mut self.b.facts.maps {
+            let MapKind::Struct(ty) = &map.kind else { continue };
+            let Some(names) = self.wire_names.get(ty.trim_start_matches('*')) else { continue };
+            for entry in &mut map.entries {
+                if let Some(wire) = names.get(&*entry.key) {
+                    entry.key = wire.as_str().into();
+                }
             }
         }
     }
@@ -501,45 +526,48 @@ impl<'s> Lower<'s> {
     fn composite(&mut self, node: Node<'_>) -> ExprId {
         let sp = span(node);
         let ty = node.child_by_field_name("type");
-        let body = node.child_by_field_name("body");
-        let ty_kind = ty.map_or("", |t| t.kind());
-        let keyed = body.is_some_and(|b| named_children(b).iter().any(|e| e.kind() == "keyed_element"));
-        if matches!(ty_kind, "slice_type" | "array_type" | "implicit_length_array_type") || !keyed {
-            let items: Vec<ExprId> = body
-                .map(named_children)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|e| {
-                    let inner = named_children(e).first().copied().unwrap_or(e);
-                    self.expr(inner)
-                })
-                .collect();
-            return self.b.expr(ExprKind::List(items.into()), sp);
-        }
+        let sequence = matches!(ty.map_or("", |t| t.kind()), "slice_type" | "array_type" | "implicit_length_array_type");
         let kind = match ty {
             Some(t) if t.kind() != "map_type" => MapKind::Struct(self.text(t).into()),
             _ => MapKind::Literal,
         };
+        match node.child_by_field_name("body") {
+            Some(body) => self.literal_value(body, kind, sequence, sp),
+            None => self.b.expr(ExprKind::List(Box::new([])), sp),
+        }
+    }
+
+    /// The body of a composite literal: a map when its elements are keyed (unless the
+    /// type is a slice or array, whose keys are indexes) or when it is empty (a zero
+    /// `http.Client{}`, a `map[string]any{}` filled later), else a list. Bodies nested
+    /// with their type elided (`{"config": {...}}` in a map, `[]Slide{{...}}`,
+    /// `http.Header{"Authorization": {"Bearer " + t}}`) are lowered the same way.
+    fn literal_value(&mut self, body: Node<'_>, kind: MapKind, sequence: bool, sp: Span) -> ExprId {
+        let elements = named_children(body);
+        let keyed = elements.iter().any(|e| e.kind() == "keyed_element");
+        if sequence || !(keyed || elements.is_empty()) {
+            let items: Vec<ExprId> = elements
+                .into_iter()
+                .map(|e| {
+                    let value = if e.kind() == "keyed_element" { e.child_by_field_name("value").unwrap_or(e) } else { e };
+                    self.element(value)
+                })
+                .collect();
+            return self.b.expr(ExprKind::List(items.into()), sp);
+        }
         let mut map = self.b.new_map(sp, kind);
-        for el in body.map(named_children).unwrap_or_default() {
+        for el in elements {
             if el.kind() != "keyed_element" {
                 continue;
             }
             let (Some(k), Some(v)) = (el.child_by_field_name("key"), el.child_by_field_name("value")) else { continue };
             let k_inner = named_children(k).first().copied().unwrap_or(k);
-            let v_inner = named_children(v).first().copied().unwrap_or(v);
             let key = match k_inner.kind() {
                 "interpreted_string_literal" | "raw_string_literal" => Some(self.string_value(k_inner)),
                 "identifier" | "field_identifier" => Some(self.text(k_inner).to_owned()),
                 _ => None,
             };
-            let value = if v_inner.kind() == "literal_value" {
-                // A nested literal with its type elided (`{"config": {...}}` in a map).
-                let fake = self.b.new_map(span(v_inner), MapKind::Literal);
-                self.nested_literal(v_inner, fake)
-            } else {
-                self.expr(v_inner)
-            };
+            let value = self.element(v);
             if let Some(key) = key {
                 map.entries.push(Entry { key: key.into(), key_span: span(k), value, span: span(el) });
             }
@@ -547,22 +575,14 @@ impl<'s> Lower<'s> {
         self.b.map(map)
     }
 
-    fn nested_literal(&mut self, body: Node<'_>, mut map: crate::facts::MapLit) -> ExprId {
-        for el in named_children(body) {
-            if el.kind() != "keyed_element" {
-                continue;
-            }
-            let (Some(k), Some(v)) = (el.child_by_field_name("key"), el.child_by_field_name("value")) else { continue };
-            let k_inner = named_children(k).first().copied().unwrap_or(k);
-            let v_inner = named_children(v).first().copied().unwrap_or(v);
-            let key = match k_inner.kind() {
-                "interpreted_string_literal" | "raw_string_literal" => self.string_value(k_inner),
-                _ => self.text(k_inner).to_owned(),
-            };
-            let value = self.expr(v_inner);
-            map.entries.push(Entry { key: key.into(), key_span: span(k), value, span: span(el) });
+    /// One element of a literal body (a `literal_element` wrapper or its content).
+    fn element(&mut self, node: Node<'_>) -> ExprId {
+        let inner = if node.kind() == "literal_element" { named_children(node).first().copied().unwrap_or(node) } else { node };
+        if inner.kind() == "literal_value" {
+            self.literal_value(inner, MapKind::Literal, false, span(inner))
+        } else {
+            self.expr(inner)
         }
-        self.b.map(map)
     }
 }
 

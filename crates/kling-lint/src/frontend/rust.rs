@@ -139,7 +139,9 @@ impl Lower {
         for f in &named.named {
             let Some(ident) = &f.ident else { continue };
             let key = serde_rename(&f.attrs).unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned());
-            fields.push(FieldDecl { key: key.into(), span: sp(f), ty: rust_type_kind(&f.ty) });
+            // From the name to the type: a `#[serde(rename)]` above is not the field.
+            let span = sp(ident).cover(sp(&f.ty));
+            fields.push(FieldDecl { key: key.into(), span, ty: rust_type_kind(&f.ty) });
         }
         if !fields.is_empty() {
             self.b.facts.types.push(TypeDecl { name: s.ident.to_string().into(), fields, span: sp(s) });
@@ -320,6 +322,11 @@ impl Lower {
             }
             Expr::MethodCall(m) => {
                 let receiver = self.expr(&m.receiver);
+                // Borrowing views do not change what a value is: `task.task_status.as_str()`
+                // is the status, as `&task.task_status` is.
+                if m.args.is_empty() && matches!(m.method.to_string().as_str(), "as_str" | "as_deref" | "as_ref") {
+                    return receiver;
+                }
                 let callee = self.b.expr(ExprKind::Member(receiver, m.method.to_string().into()), span);
                 let args: Vec<Arg> = m.args.iter().map(|a| positional(self.expr(a))).collect();
                 self.b.call(callee, args, span, false)
@@ -405,7 +412,29 @@ impl Lower {
             }
             Expr::Block(b) => self.block(&b.block).unwrap_or_else(|| self.b.other(span)),
             Expr::Unsafe(b) => self.block(&b.block).unwrap_or_else(|| self.b.other(span)),
-            Expr::Async(b) => self.block(&b.block).unwrap_or_else(|| self.b.other(span)),
+            // An async block is a deferred body, like a closure: its `return` and `?`
+            // leave the block, not the enclosing function, and it runs where it is
+            // awaited (perhaps under `tokio::time::timeout`).
+            Expr::Async(b) => {
+                let function = Function {
+                    name: None,
+                    class: None,
+                    params: Vec::new(),
+                    span,
+                    body: sp(&b.block),
+                    parent: None,
+                    is_async: true,
+                    returns: Vec::new(),
+                    decorators: Vec::new(),
+                };
+                let scope = self.b.enter_function(function);
+                let fid = scope.id.expect("a function was entered");
+                if let Some(tail) = self.block(&b.block) {
+                    self.b.add_return(fid, tail);
+                }
+                self.b.leave(scope);
+                self.b.expr(ExprKind::Closure(fid), span)
+            }
             Expr::Closure(c) => {
                 let params = c.inputs.iter().filter_map(|p| pat_name(p).map(|n| Param { name: n.into(), default: None })).collect();
                 let function = Function {
@@ -506,14 +535,15 @@ impl Lower {
                 v
             }
             Expr::Macro(m) => self.macro_call(&m.mac, span),
+            // `a..b` and `a..` read as calls to `Range`/`RangeFrom`, which the analysis
+            // knows as an attempt counter and an endless iterator.
             Expr::Range(r) => {
-                if let Some(s) = &r.start {
-                    self.expr(s);
-                }
-                if let Some(e) = &r.end {
-                    self.expr(e);
-                }
-                self.b.other(span)
+                let start = r.start.as_ref().map(|s| self.expr(s));
+                let end = r.end.as_ref().map(|e| self.expr(e));
+                let name = if end.is_some() { "Range" } else { "RangeFrom" };
+                let callee = self.b.name(name, span);
+                let args = start.into_iter().chain(end).map(positional).collect();
+                self.b.call(callee, args, span, false)
             }
             _ => self.b.other(span),
         }
@@ -535,6 +565,11 @@ impl Lower {
                 Err(_) => self.b.other(span),
             },
             Lit::Bool(b) => self.b.expr(ExprKind::Bool(b.value), span),
+            // `b"..."` keys and secrets (`EncodingKey::from_secret(b"...")`) are text too.
+            Lit::ByteStr(b) => match String::from_utf8(b.value()) {
+                Ok(text) => self.b.str_lit(&text, span),
+                Err(_) => self.b.other(span),
+            },
             _ => self.b.other(span),
         }
     }
@@ -599,7 +634,7 @@ impl Lower {
             "format" | "println" | "eprintln" | "print" | "eprint" | "write" | "writeln" | "panic" | "info" | "debug"
             | "warn" | "error" | "trace" | "bail" | "anyhow" | "format_args" | "unreachable" | "todo" | "log"
             | "event" => {
-                let args = parse_args(mac).unwrap_or_default();
+                let args = parse_args(mac).or_else(|| parse_tracing_args(mac)).unwrap_or_default();
                 let mut lowered: Vec<Arg> = Vec::new();
                 let mut rest = args.iter();
                 // The target of `write!(f, ...)` and `writeln!` comes first.
@@ -610,13 +645,11 @@ impl Lower {
                 }
                 let others: Vec<&Expr> = rest.collect();
                 let fmt_pos = others.iter().position(|a| matches!(a, Expr::Lit(l) if matches!(l.lit, Lit::Str(_))));
+                // The arguments first, so that the format string's holes can refer to them.
+                let mut values: Vec<Option<Arg>> = Vec::new();
                 for (i, a) in others.iter().enumerate() {
-                    if Some(i) == fmt_pos
-                        && let Expr::Lit(l) = a
-                        && let Lit::Str(s) = &l.lit
-                    {
-                        let t = self.format_template(&s.value(), sp(*a));
-                        lowered.push(positional(t));
+                    values.push(if Some(i) == fmt_pos {
+                        None
                     } else if let Expr::Assign(kv) = a {
                         // `key = value` named format arguments.
                         let v = self.expr(&kv.right);
@@ -624,10 +657,24 @@ impl Lower {
                             Expr::Path(p) => p.path.get_ident().map(|i| i.to_string().into()),
                             _ => None,
                         };
-                        lowered.push(Arg { name: key, value: v, spread: false });
+                        Some(Arg { name: key, value: v, spread: false })
                     } else {
-                        let v = self.expr(a);
-                        lowered.push(positional(v));
+                        Some(positional(self.expr(a)))
+                    });
+                }
+                let after_fmt: Vec<&Arg> = values.iter().skip(fmt_pos.map_or(values.len(), |p| p + 1)).flatten().collect();
+                let holes = FormatArgs {
+                    positional: after_fmt.iter().filter(|a| a.name.is_none()).map(|a| a.value).collect(),
+                    named: after_fmt.iter().filter_map(|a| Some((a.name.clone()?, a.value))).collect(),
+                };
+                for (i, v) in values.into_iter().enumerate() {
+                    if let Some(arg) = v {
+                        lowered.push(arg);
+                    } else if let Expr::Lit(l) = others[i]
+                        && let Lit::Str(s) = &l.lit
+                    {
+                        let t = self.format_template(&s.value(), sp(others[i]), &holes);
+                        lowered.push(positional(t));
                     }
                 }
                 if name == "format" {
@@ -654,8 +701,10 @@ impl Lower {
         }
     }
 
-    /// A format string with `{name}` holes becomes a template whose holes are names.
-    fn format_template(&mut self, fmt: &str, span: Span) -> ExprId {
+    /// A format string becomes a template: `{}` and `{0}` holes take the positional
+    /// arguments, `{name}` a named argument or the variable it captures.
+    fn format_template(&mut self, fmt: &str, span: Span, args: &FormatArgs) -> ExprId {
+        let mut next = 0;
         let mut parts = Vec::new();
         let mut lit = String::new();
         let mut chars = fmt.chars().peekable();
@@ -681,11 +730,18 @@ impl Lower {
                         parts.push(Part::Lit(std::mem::take(&mut lit).into()));
                     }
                     let name = inner.split(':').next().unwrap_or("").trim();
-                    let hole = if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_') && !name.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-                        self.b.name(name, span)
+                    let is_ident = name.chars().all(|c| c.is_alphanumeric() || c == '_') && !name.starts_with(|c: char| c.is_ascii_digit());
+                    let hole = if name.is_empty() {
+                        next += 1;
+                        args.positional.get(next - 1).copied()
+                    } else if let Ok(index) = name.parse::<usize>() {
+                        args.positional.get(index).copied()
+                    } else if is_ident {
+                        Some(args.named.iter().find(|(n, _)| &**n == name).map_or_else(|| self.b.name(name, span), |(_, v)| *v))
                     } else {
-                        self.b.other(span)
+                        None
                     };
+                    let hole = hole.unwrap_or_else(|| self.b.other(span));
                     parts.push(Part::Hole(hole));
                 }
                 _ => lit.push(c),
@@ -702,8 +758,29 @@ impl Lower {
     }
 }
 
+/// The arguments a format string's holes can take.
+struct FormatArgs {
+    positional: Vec<ExprId>,
+    named: Vec<(Box<str>, ExprId)>,
+}
+
 fn parse_args(mac: &syn::Macro) -> Option<Punctuated<Expr, Token![,]>> {
     mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated).ok()
+}
+
+/// The arguments of a `tracing` macro, whose fields may carry a `%` (Display) or `?`
+/// (Debug) sigil that is not Rust syntax: `info!(token = %token, "minted")`.
+fn parse_tracing_args(mac: &syn::Macro) -> Option<Punctuated<Expr, Token![,]>> {
+    let mut out: Vec<TokenTree> = Vec::new();
+    for t in mac.tokens.clone() {
+        let after_separator = out.last().is_none_or(|p| matches!(p, TokenTree::Punct(p) if matches!(p.as_char(), '=' | ',')));
+        if after_separator && matches!(&t, TokenTree::Punct(p) if matches!(p.as_char(), '%' | '?')) {
+            continue;
+        }
+        out.push(t);
+    }
+    let stream: TokenStream = out.into_iter().collect();
+    syn::parse::Parser::parse2(Punctuated::<Expr, Token![,]>::parse_terminated, stream).ok()
 }
 
 /// Lower the body of `json!`: objects and arrays become map and list literals, leaf

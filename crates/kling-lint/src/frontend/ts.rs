@@ -79,7 +79,13 @@ pub(crate) fn first_error(tree: &Tree, text: &str) -> Option<(Span, String)> {
         }
         break;
     }
-    let span = Span::new(node.start_byte(), node.end_byte().max(node.start_byte()));
+    let mut span = Span::new(node.start_byte(), node.end_byte().max(node.start_byte()));
+    // A delimiter missing at the very end (an unclosed `{`) sits after the final line
+    // break, on a line no editor shows; point at the end of the last code instead.
+    let code_end = text.trim_end().len();
+    if node.is_missing() && node.start_byte() >= code_end {
+        span = Span::new(code_end, code_end);
+    }
     let msg = if node.is_missing() {
         format!("expected `{}`", node.kind())
     } else {
@@ -119,4 +125,20 @@ pub(crate) fn header_span(node: Node<'_>, body: Option<Node<'_>>, src: &str) -> 
     let end = body.map_or(node.end_byte(), |b| b.start_byte()).max(start);
     let trimmed = src[start..end].trim_end().len();
     Span::new(start, start + trimmed.max(1).min(end - start))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delimiter_missing_at_the_end_points_at_the_last_code() {
+        // Regression: the error sat after the final line break, on a line no editor
+        // shows, and the text output rendered it as 1:1 with an empty frame.
+        let text = "package k\n\nfunc f() {\n\tx := 1\n\n";
+        let tree = parse(Lang::Go, text, None).expect("parses");
+        let (span, message) = first_error(&tree, text).expect("an error");
+        assert_eq!(message, "expected `}`");
+        assert_eq!(span, Span::new(text.trim_end().len(), text.trim_end().len()));
+    }
 }

@@ -54,6 +54,13 @@ pub fn diagnostic(renderer: &Renderer, d: &Diagnostic, source: &SourceFile) -> S
     let end = (d.span.end as usize).saturating_sub(window_start).clamp(start, text.len());
     // An empty span still gets a caret.
     let end = if end == start { (start + 1).min(text.len()) } else { end };
+    // annotate-snippets shows a tab as four spaces without moving the caret, which
+    // would sit under the wrong code in tab-indented Go; expand the tabs here.
+    let expand = |at: usize| at + 3 * text[..at].matches('\t').count();
+    let tabs_before = text[..start].matches('\t').count();
+    let (start, end) = (expand(start), expand(end));
+    let expanded = text.replace('\t', "    ");
+    let text = expanded.as_str();
     let title = d.message.clone();
     let path = d.path.display().to_string();
     let label = d.label.clone().unwrap_or_default();
@@ -75,6 +82,13 @@ pub fn diagnostic(renderer: &Renderer, d: &Diagnostic, source: &SourceFile) -> S
         message = message.footer(Level::Help.title(f));
     }
     let mut s = renderer.render(message).to_string();
+    // The header takes its column from the expanded text; report the character
+    // column instead (a tab is one), as the JSON output and editors count it.
+    if tabs_before > 0 {
+        let line = d.start.line;
+        let shown = format!("{path}:{line}:{}", d.start.column as usize + 3 * tabs_before);
+        s = s.replacen(&shown, &format!("{path}:{line}:{}", d.start.column), 1);
+    }
     s.push('\n');
     s
 }

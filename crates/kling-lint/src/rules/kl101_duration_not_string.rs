@@ -3,12 +3,19 @@
 use super::Checker;
 use super::helpers::{fmt_num, is_kling_shape, snippet};
 use crate::diagnostic::Fix;
-use crate::facts::{ExprKind, MapKind, TypeKind};
+use crate::facts::{ExprKind, FieldDecl, MapKind, TypeDecl, TypeKind};
 
 pub(crate) fn check(cx: &mut Checker<'_, '_>) {
     let unit = cx.unit;
     for (m, body) in unit.bodies() {
         let struct_literal = matches!(unit.facts.map(*m).kind, MapKind::Struct(_));
+        // A literal of a struct declared here with a numeric `duration` follows from
+        // the declaration, which is reported below: the field's type must change.
+        if let MapKind::Struct(ty) = &unit.facts.map(*m).kind
+            && unit.facts.types.iter().any(|t| declares_numeric_duration(t) && names_type(ty, &t.name))
+        {
+            continue;
+        }
         for key in body.keys.iter().filter(|k| &*k.key == "duration" || (struct_literal && &*k.key == "Duration")) {
             let Some((value, in_place)) = unit.number_value(key.value) else { continue };
             let expr = unit.facts.expr(key.value);
@@ -34,10 +41,25 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
         if !is_kling_shape(t) {
             continue;
         }
-        for f in t.fields.iter().filter(|f| &*f.key == "duration" && f.ty == TypeKind::Number) {
+        for f in t.fields.iter().filter(|f| is_numeric_duration(f)) {
             cx.report(f.span, format!("`{}` declares `duration` as a number; Kling wants a string such as \"5\" (HTTP 400, code 1201 otherwise)", t.name))
                 .label("numeric duration field")
                 .help("declare the field as a string and format the seconds when you fill it");
         }
     }
+}
+
+fn is_numeric_duration(f: &FieldDecl) -> bool {
+    &*f.key == "duration" && f.ty == TypeKind::Number
+}
+
+fn declares_numeric_duration(t: &TypeDecl) -> bool {
+    is_kling_shape(t) && t.fields.iter().any(is_numeric_duration)
+}
+
+/// Whether a literal's type (`Text2VideoRequest`, `*Text2VideoRequest`,
+/// `api::Text2VideoRequest`) is the type declared as `name`.
+fn names_type(literal: &str, name: &str) -> bool {
+    let literal = literal.trim_start_matches('*');
+    literal == name || literal.rsplit("::").next() == Some(name)
 }

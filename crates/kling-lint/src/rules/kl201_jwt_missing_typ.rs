@@ -42,10 +42,11 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
 fn check_header_map(cx: &mut Checker<'_, '_>, m: MapId, lib: Option<JwtLib>, at: crate::facts::Span) {
     let unit = cx.unit;
     let map = unit.facts.map(m);
-    if map.has_spread {
+    let typ = map.get("typ");
+    // A spread (`..Header::new(alg)`) may bring `typ` in; only an explicit one is judged.
+    if map.has_spread && typ.is_none() {
         return;
     }
-    let typ = map.get("typ");
     match typ.map(|e| &unit.facts.expr(e.value).kind) {
         Some(ExprKind::Str(v)) if &**v == "JWT" => {}
         Some(ExprKind::Str(v)) => {
@@ -101,8 +102,18 @@ fn go_header_edits(cx: &mut Checker<'_, '_>) {
         if unit.facts.name_of(call.callee) != Some("delete") || call.args.len() != 2 {
             continue;
         }
-        let target = unit.facts.expr(call.args[0].value);
-        if matches!(&target.kind, ExprKind::Member(_, f) if &**f == "Header") && unit.facts.str_of(call.args[1].value) == Some("typ") {
+        let ExprKind::Member(tok, f) = &unit.facts.expr(call.args[0].value).kind else { continue };
+        // Only the header of a Kling token: one this function signs (`tok.SignedString`)
+        // with Kling's claims or key; a GitHub App token beside it is not ours to judge.
+        let tok_name = unit.facts.name_of(*tok);
+        let signs_kling = tok_name.is_some()
+            && unit.facts.calls.iter().any(|c| {
+                c.func == call.func
+                    && matches!(&unit.facts.expr(c.callee).kind,
+                        ExprKind::Member(o, m) if &**m == "SignedString" && unit.facts.name_of(*o) == tok_name)
+                    && unit.jwt_call(c).is_some_and(|j| unit.is_kling_token(&j, c))
+            });
+        if &**f == "Header" && signs_kling && unit.facts.str_of(call.args[1].value) == Some("typ") {
             cx.report(call.span, "this deletes `typ` from the JWT header; Kling rejects tokens without `typ: \"JWT\"` (401, code 1002)")
                 .help("keep golang-jwt's default header, which carries typ: JWT");
         }
@@ -112,12 +123,22 @@ fn go_header_edits(cx: &mut Checker<'_, '_>) {
 /// Rust jsonwebtoken: `header.typ = None`.
 fn rust_header_edits(cx: &mut Checker<'_, '_>) {
     let unit = cx.unit;
-    if unit.file.lang != Lang::Rust || !unit.is_kling_file() {
+    if unit.file.lang != Lang::Rust {
         return;
     }
     for a in &unit.facts.assigns {
-        let is_typ = matches!(&unit.facts.expr(a.target).kind, ExprKind::Member(_, f) if &**f == "typ");
-        if is_typ && a.value.is_some_and(|v| matches!(unit.facts.expr(v).kind, ExprKind::Null)) {
+        let ExprKind::Member(header, f) = &unit.facts.expr(a.target).kind else { continue };
+        // Only the header of a Kling token: one this function passes to `encode` with
+        // Kling's claims or key.
+        let header_name = unit.facts.name_of(*header);
+        let signs_kling = header_name.is_some()
+            && unit.facts.calls.iter().any(|c| {
+                c.func == a.func
+                    && unit.jwt_call(c).is_some_and(|j| {
+                        j.header.and_then(|h| unit.facts.name_of(h)) == header_name && unit.is_kling_token(&j, c)
+                    })
+            });
+        if &**f == "typ" && signs_kling && a.value.is_some_and(|v| matches!(unit.facts.expr(v).kind, ExprKind::Null)) {
             cx.report(a.span, "this removes `typ` from the JWT header; Kling rejects tokens without `typ: \"JWT\"` (401, code 1002)")
                 .help("keep `Header::new(Algorithm::HS256)`, which sets typ to \"JWT\"");
         }

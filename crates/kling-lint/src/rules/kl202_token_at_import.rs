@@ -4,6 +4,7 @@
 use super::Checker;
 use crate::analysis::Unit;
 use crate::facts::{ExprId, ExprKind, Level, Span};
+use crate::lang::Lang;
 
 pub(crate) fn check(cx: &mut Checker<'_, '_>) {
     let unit = cx.unit;
@@ -13,8 +14,10 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
         }
         let Some(value) = a.value else { continue };
         let Some(mint) = minting_call(unit, value, 0) else { continue };
-        let what = match a.level {
-            Level::Class => "when the class is defined",
+        let what = match (a.level, unit.file.lang) {
+            (Level::Class, _) => "when the class is defined",
+            (_, Lang::Go) => "once, when the package is initialised,",
+            (_, Lang::Rust) => "once, into a static,",
             _ => "once, when the module loads",
         };
         cx.report(mint, format!("a Kling token is minted {what} and reused; it expires after 30 minutes and every request then fails with 401 (code 1004)"))

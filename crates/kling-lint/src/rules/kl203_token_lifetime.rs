@@ -87,7 +87,9 @@ fn offset(unit: &Unit<'_>, e: ExprId) -> Option<f64> {
     match &unit.facts.expr(d).kind {
         ExprKind::Binary(op @ (BinOp::Add | BinOp::Sub), l, r) => {
             let sign = if *op == BinOp::Sub { -1.0 } else { 1.0 };
-            let n = span_secs(unit, *r).or_else(|| unit.eval_num(*r))?;
+            // A plain number added to "now" is seconds: `now` is then a Unix timestamp,
+            // even in Go and Rust, where a bare duration would be nanoseconds.
+            let n = unit.eval_num(*r).or_else(|| span_secs(unit, *r))?;
             // The left side is "now": it must not itself be a plain number.
             (unit.eval_num(*l).is_none()).then_some(sign * n)
         }

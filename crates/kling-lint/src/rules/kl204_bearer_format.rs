@@ -11,9 +11,7 @@ use crate::lang::Lang;
 pub(crate) fn check(cx: &mut Checker<'_, '_>) {
     let unit = cx.unit;
     for (value, site) in authorization_values(unit) {
-        if !is_kling_auth(unit, value) {
-            continue;
-        }
+        let Some(evidence) = kling_auth(unit, value) else { continue };
         let frags = value_fragments(unit, value);
         let Some(first) = frags.iter().find(|f| !matches!(f, Frag::Lit(s) if s.is_empty())) else { continue };
         let span = unit.facts.expr(value).span;
@@ -28,7 +26,14 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
                     Some(("`bearer` is not capitalised", "write `Bearer`"))
                 } else if text.starts_with("Bearer") && !text.starts_with("Bearer ") && text.len() == "Bearer".len() {
                     Some(("no space between `Bearer` and the token", "insert one space"))
-                } else if !text.starts_with("Bearer") && !text.to_ascii_lowercase().starts_with("bearer") && is_scheme(scheme) {
+                } else if !text.starts_with("Bearer")
+                    && !text.to_ascii_lowercase().starts_with("bearer")
+                    && is_scheme(scheme)
+                    // Another scheme is a deliberate choice, often right for another
+                    // service (GitHub's `token`); only a token known to be Kling's is
+                    // judged by it.
+                    && evidence == Evidence::Minted
+                {
                     Some(("the scheme is not `Bearer`", "use `Bearer <token>`"))
                 } else {
                     None
@@ -95,12 +100,30 @@ fn authorization_values(unit: &Unit<'_>) -> Vec<(ExprId, Span)> {
     out
 }
 
-/// Whether an Authorization value carries a Kling token: it mints one (directly or
-/// through a helper), or names a token in a Kling file.
-fn is_kling_auth(unit: &Unit<'_>, value: ExprId) -> bool {
+/// Why an Authorization value is taken to carry a Kling token.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Evidence {
+    /// It mints one, directly or through a helper.
+    Minted,
+    /// It names a token (`token`, `self.jwt`) in a file about Kling.
+    Named,
+}
+
+/// Whether an Authorization value carries a Kling token, and how we know.
+fn kling_auth(unit: &Unit<'_>, value: ExprId) -> Option<Evidence> {
     let mut kling_token = false;
     let target = unit.deref(value);
-    for e in [value, target] {
+    // The variables the value is built from (`"JWT " + token`), followed to what
+    // they hold.
+    let span = unit.facts.expr(value).span;
+    let held = unit
+        .facts
+        .exprs
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| span.contains(x.span) && matches!(x.kind, ExprKind::Name(_)))
+        .map(|(i, _)| unit.deref(ExprId(i as u32)));
+    for e in [value, target].into_iter().chain(held) {
         unit.walk_any(e, 0, &mut |x| {
             if let ExprKind::Call(c) = x.kind {
                 let call = unit.facts.call(c);
@@ -114,13 +137,14 @@ fn is_kling_auth(unit: &Unit<'_>, value: ExprId) -> bool {
         });
     }
     if kling_token {
-        return true;
+        return Some(Evidence::Minted);
     }
-    unit.is_kling_file()
+    let named = unit.is_kling_file()
         && unit.names_in(value).iter().chain(unit.names_in(target).iter()).any(|n| {
             let l = n.to_ascii_lowercase();
             l.contains("token") || l.contains("jwt")
-        })
+        });
+    named.then_some(Evidence::Named)
 }
 
 /// The fragments of a value, looking through a call to a local helper that returns

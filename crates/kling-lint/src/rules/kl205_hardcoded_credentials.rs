@@ -5,6 +5,7 @@ use super::Checker;
 use crate::analysis::Unit;
 use crate::analysis::values::Frag;
 use crate::facts::{BinOp, ExprId, ExprKind, Span};
+use crate::lang::Lang;
 
 pub(crate) fn check(cx: &mut Checker<'_, '_>) {
     let unit = cx.unit;
@@ -52,6 +53,13 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
             && let (Some(var), Some(default)) = (c.args.first().and_then(|a| unit.facts.str_of(a.value)), c.args.get(1))
             && is_kling_secret_name(unit, var, has_access_key_name)
             && let Some(span) = secret_literal(unit, default.value)
+        {
+            report(cx, span, &format!("a default for `{var}`"));
+        }
+        // Rust: env::var("KLING_SECRET_KEY").unwrap_or_else(|_| "...".into()).
+        if let Some((var, default)) = rust_env_default(unit, c)
+            && is_kling_secret_name(unit, &var, has_access_key_name)
+            && let Some(span) = secret_literal(unit, default)
         {
             report(cx, span, &format!("a default for `{var}`"));
         }
@@ -107,15 +115,42 @@ fn secret_literal(unit: &Unit<'_>, e: ExprId) -> Option<Span> {
     match &expr.kind {
         ExprKind::Str(s) if looks_secret(s) => Some(expr.span),
         ExprKind::Call(c) => {
-            // `"...".encode()`, `[]byte("...")`, `String::from("...")`
+            // `"...".encode()`, `[]byte("...")`, `String::from("...")`,
+            // `EncodingKey::from_secret(b"...")`
             let call = unit.facts.call(*c);
+            let first_arg = || call.args.first().and_then(|a| secret_literal(unit, a.value));
+            let is_type = |e: ExprId| unit.facts.name_of(e).is_some_and(|t| t.starts_with(|c: char| c.is_ascii_uppercase()));
             match unit.facts.expr(call.callee).kind {
+                // A Rust type's constructor takes the text as its argument.
+                ExprKind::Member(obj, _) if unit.file.lang == Lang::Rust && is_type(obj) => first_arg(),
                 ExprKind::Member(obj, _) => secret_literal(unit, obj),
-                _ => call.args.first().and_then(|a| secret_literal(unit, a.value)),
+                _ => first_arg(),
             }
         }
         _ => None,
     }
+}
+
+/// Rust's `env::var("NAME").unwrap_or(default)` (or `unwrap_or_else(|_| default)`):
+/// the variable's name and the default.
+fn rust_env_default(unit: &Unit<'_>, call: &crate::facts::Call) -> Option<(String, ExprId)> {
+    if unit.file.lang != Lang::Rust || !matches!(unit.facts.callee_name(call), Some("unwrap_or" | "unwrap_or_else")) {
+        return None;
+    }
+    let ExprKind::Member(receiver, _) = unit.facts.expr(call.callee).kind else { return None };
+    let ExprKind::Call(lookup) = unit.facts.expr(receiver).kind else { return None };
+    let lookup = unit.facts.call(lookup);
+    let path = unit.facts.path_of(lookup.callee)?;
+    if path != "env.var" && !path.ends_with(".env.var") {
+        return None;
+    }
+    let var = lookup.args.first().and_then(|a| unit.facts.str_of(a.value))?.to_owned();
+    let default = call.args.first()?.value;
+    let default = match unit.facts.expr(default).kind {
+        ExprKind::Closure(f) => *unit.facts.function(f).returns.first()?,
+        _ => default,
+    };
+    Some((var, default))
 }
 
 /// Whether a string looks like a real secret rather than a placeholder.

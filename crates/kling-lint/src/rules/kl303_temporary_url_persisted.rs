@@ -45,9 +45,16 @@ fn persistence_sink(unit: &Unit<'_>, call: &Call) -> Option<String> {
         name,
         "save" | "insert" | "insert_one" | "insert_many" | "insertOne" | "insertMany" | "upsert" | "bulk_create" | "put_item" | "Save"
             | "Create" | "Exec" | "ExecContext" | "writeFile" | "writeFileSync" | "write_text" | "dump" | "hset" | "persist"
-    );
+            | "WriteFile"
+    ) || (name == "write" && (path == "fs.write" || path.ends_with(".fs.write")));
     let with_store = matches!(name, "create" | "update" | "update_one" | "updateOne" | "add" | "set" | "execute" | "put" | "write" | "push" | "Insert" | "Update");
-    (always || (with_store && store_receiver)).then(|| unit.facts.path_of(call.callee).unwrap_or_else(|| name.to_owned()))
+    (always || (with_store && store_receiver)).then(|| {
+        // The callee as written when it is a plain path (Rust's `tokio::fs::write`),
+        // else the path the facts spell (`db.collection().insertOne`).
+        let written = unit.text(unit.facts.expr(call.callee).span);
+        let plain = !written.is_empty() && written.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | ':' | '$'));
+        if plain { written.to_owned() } else { unit.facts.path_of(call.callee).unwrap_or_else(|| name.to_owned()) }
+    })
 }
 
 /// Whether an expression carries a Kling result URL: `...videos[0].url`,

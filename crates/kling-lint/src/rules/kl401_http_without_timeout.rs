@@ -37,7 +37,7 @@ fn advice(lib: HttpLib) -> (&'static str, &'static str) {
         HttpLib::Axios => (" (axios waits forever by default)", "set timeout: 30_000 on the call or in axios.create({ timeout })"),
         HttpLib::Got => (" (got waits forever by default)", "set timeout: { request: 30_000 }"),
         HttpLib::GoHttp => (" (http.DefaultClient and a zero Timeout never time out)", "use &http.Client{Timeout: 30 * time.Second}, or a context with a deadline"),
-        HttpLib::Reqwest => (" (reqwest::Client::new() has no timeout)", "build the client with Client::builder().timeout(Duration::from_secs(30))"),
+        HttpLib::Reqwest => (" (reqwest sets none unless the client or the request is given one)", "build the client with Client::builder().timeout(Duration::from_secs(30))"),
     }
 }
 

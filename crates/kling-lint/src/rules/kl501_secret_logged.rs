@@ -47,8 +47,10 @@ fn leaked(unit: &Unit<'_>, e: ExprId) -> Option<&'static str> {
         let lower = name.to_ascii_lowercase();
         if crate::analysis::kling::classify_credential(&name) == Some(Credential::SecretKey) {
             found = Some("the Kling secret key");
-        } else if lower.contains("token") || lower.contains("jwt") {
+        } else if names_credential_token(&name) {
             found = Some("a Kling token");
+        } else if is_authorized_go_header(unit, x) {
+            found = Some("the request headers (with the Authorization token)");
         } else if lower == "headers" || lower.ends_with("_headers") || lower.ends_with("headers") {
             // A headers value carries Authorization in Kling code, unless it is
             // visibly a map without it.
@@ -62,6 +64,59 @@ fn leaked(unit: &Unit<'_>, e: ExprId) -> Option<&'static str> {
         found.is_some()
     });
     found
+}
+
+/// Whether a name holds a credential token: a word with `jwt`, or with `token`
+/// other than a count of language-model tokens (`prompt_tokens`, `tokenCount`,
+/// `max_tokens`) or a tokenizer.
+fn names_credential_token(name: &str) -> bool {
+    let words = words_of(name);
+    words.iter().enumerate().any(|(i, w)| {
+        let counted = words
+            .get(i + 1)
+            .is_some_and(|next| matches!(next.as_str(), "count" | "counts" | "limit" | "usage" | "budget" | "len" | "length" | "total"));
+        w.contains("jwt") || (w.contains("token") && !w.ends_with("tokens") && !w.contains("tokeniz") && !counted)
+    })
+}
+
+/// The lower-case words of an identifier, split at `_`, `-` and camelCase humps.
+fn words_of(name: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_ascii_alphanumeric() {
+            prev_lower = false;
+            words.push(String::new());
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower {
+            words.push(String::new());
+        }
+        if words.is_empty() {
+            words.push(String::new());
+        }
+        words.last_mut().expect("just ensured").push(c.to_ascii_lowercase());
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+    }
+    words.retain(|w| !w.is_empty());
+    words
+}
+
+/// Go's `req.Header` (an `http.Header`), when the file sets `Authorization` on the
+/// headers of a value of that name (`req.Header.Set("Authorization", ...)`); a
+/// response's headers, or a request's without it, carry no credential.
+fn is_authorized_go_header(unit: &Unit<'_>, x: ExprId) -> bool {
+    if unit.file.lang != crate::lang::Lang::Go {
+        return false;
+    }
+    let ExprKind::Member(owner, f) = &unit.facts.expr(x).kind else { return false };
+    let Some(owner) = unit.facts.name_of(*owner).filter(|_| &**f == "Header") else { return false };
+    unit.facts.calls.iter().any(|c| {
+        let sets = matches!(&unit.facts.expr(c.callee).kind, ExprKind::Member(h, m)
+            if matches!(&**m, "Set" | "Add")
+                && matches!(&unit.facts.expr(*h).kind, ExprKind::Member(o, hf) if &**hf == "Header" && unit.facts.name_of(*o) == Some(owner)));
+        sets && c.args.first().and_then(|a| unit.eval_str(a.value)).is_some_and(|k| k.eq_ignore_ascii_case("authorization"))
+    })
 }
 
 /// Walk an expression, but not into redacting calls (`mask(token)`, `len(token)`,
@@ -104,15 +159,46 @@ impl Unit<'_> {
         let Some(path) = self.facts.path_of(call.callee) else { return false };
         let last = path.rsplit('.').next().unwrap_or(&path);
         let receiver = path.rsplit_once('.').map(|(r, _)| r.to_ascii_lowercase());
-        let log_method = matches!(last, "debug" | "info" | "warning" | "warn" | "error" | "exception" | "critical" | "fatal" | "trace" | "log");
+        // Go's loggers capitalise (`slog.Debug`, `logger.Infof`, zap's `Infow`,
+        // a `*log.Logger`'s `Printf`).
+        let log_method = matches!(
+            last.to_ascii_lowercase().as_str(),
+            "debug" | "info" | "warning" | "warn" | "error" | "exception" | "critical" | "fatal" | "trace" | "log"
+                | "debugf" | "infof" | "warnf" | "errorf" | "fatalf" | "debugw" | "infow" | "warnw" | "errorw"
+                | "print" | "printf" | "println"
+        );
         let logger_receiver = receiver.as_deref().is_some_and(|r| {
             r == "logging" || r.ends_with("logger") || r.ends_with("log") || r == "console" || r == "slog" || r.ends_with("logging") || r == "winston" || r == "pino"
+                || r == "logrus"
         });
         match path.as_str() {
             "print" | "pprint" | "pprint.pprint" | "sys.stdout.write" | "sys.stderr.write" => true,
             "println!" | "eprintln!" | "print!" | "eprint!" | "dbg!" | "info!" | "debug!" | "warn!" | "error!" | "trace!" => true,
             p if p.starts_with("fmt.Print") || p.starts_with("fmt.Fprint") || p.starts_with("log.Print") || p.starts_with("log.Fatal") || p.starts_with("log.Panic") => true,
             _ => log_method && logger_receiver,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{names_credential_token, words_of};
+
+    #[test]
+    fn words_split_at_case_and_separators() {
+        assert_eq!(words_of("PromptTokens"), ["prompt", "tokens"]);
+        assert_eq!(words_of("kling_api-token"), ["kling", "api", "token"]);
+        assert_eq!(words_of("tokenString"), ["token", "string"]);
+    }
+
+    #[test]
+    fn token_counts_are_not_credentials() {
+        // Regression: a language model's `PromptTokens` was reported as a logged token.
+        for counted in ["PromptTokens", "prompt_tokens", "max_tokens", "tokenCount", "token_limit", "tokenizer"] {
+            assert!(!names_credential_token(counted), "{counted}");
+        }
+        for credential in ["token", "tokenString", "accessToken", "kling_jwt", "authtoken", "TOKEN"] {
+            assert!(names_credential_token(credential), "{credential}");
         }
     }
 }

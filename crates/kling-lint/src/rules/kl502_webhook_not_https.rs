@@ -35,8 +35,10 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
 }
 
 fn is_callback_name(name: &str) -> bool {
-    let l = name.to_ascii_lowercase();
-    l == "callback_url" || l == "callbackurl" || l.contains("callback_url") || l.contains("webhook_url") && l.contains("kling")
+    // Compared without separators, so that Go's `klingCallbackURL` and Python's
+    // `KLING_CALLBACK_URL` read alike.
+    let l: String = name.to_ascii_lowercase().chars().filter(char::is_ascii_alphanumeric).collect();
+    l.contains("callbackurl") || l.contains("webhookurl") && l.contains("kling")
 }
 
 fn first_literal(unit: &Unit<'_>, e: ExprId) -> Option<String> {
