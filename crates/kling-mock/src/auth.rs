@@ -10,6 +10,9 @@
 
 use std::fmt::Write as _;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use axum::http::{HeaderMap, header};
 use kling_api::codes::ErrorCode;
 use kling_api::jwt::{self, AuthError, Decoded};
@@ -18,7 +21,28 @@ use crate::envelope::ApiError;
 use crate::faults::FiredFault;
 use crate::journal::{JwtSummary, compact_map, token_fingerprint};
 use crate::observe::RequestCtx;
-use crate::state::Shared;
+use crate::state::{Shared, lock};
+
+/// A token that passed every check that does not depend on the time: shape, `alg`,
+/// `typ`, claims, issuer and signature. Clients send the same token for many requests
+/// (up to 30 minutes), so the mock verifies each token once and afterwards only judges
+/// `nbf` and `exp` against its clock, which is exactly what `jwt::verify` would add.
+#[derive(Debug)]
+pub(crate) struct VerifiedToken {
+    access_key: String,
+    nbf: Option<i64>,
+    exp: i64,
+    summary: Arc<JwtSummary>,
+}
+
+/// Verified tokens by their text. Bounded: when full it is emptied, which costs one
+/// re-verification per live token.
+#[derive(Debug, Default)]
+pub(crate) struct TokenCache {
+    tokens: HashMap<Box<str>, Arc<VerifiedToken>>,
+}
+
+const TOKEN_CACHE_CAPACITY: usize = 4096;
 
 /// Check the request's credentials; the access key on success.
 pub(crate) fn authenticate(
@@ -51,27 +75,67 @@ pub(crate) fn authenticate(
         }
     };
     let now = shared.clock.now_secs();
-    match jwt::verify(token, |iss| shared.secret_for(iss), now) {
-        Ok(verified) => {
-            let fingerprint = token_fingerprint(token);
-            ctx.update(|d| {
-                d.jwt = Some(summary(shared, &verified.token, fingerprint.clone()));
-                d.account = Some(verified.access_key.clone());
-            });
-            if shared.config.token_expiry_after_first_create {
-                check_token_memory(shared, ctx, &verified.token, fingerprint, now)?;
+    // Bound first: a guard in the `match` scrutinee would live through the arms, and
+    // the miss arm takes the same lock.
+    let cached = lock(&shared.tokens).tokens.get(token).cloned();
+    let verified = match cached {
+        Some(hit) => hit,
+        None => match jwt::verify(token, |iss| shared.secret_for(iss), now) {
+            Ok(v) => {
+                let entry = Arc::new(VerifiedToken {
+                    nbf: v.token.claim_secs("nbf"),
+                    exp: v.token.claim_secs("exp").unwrap_or(now),
+                    summary: Arc::new(summary(shared, &v.token, token_fingerprint(token))),
+                    access_key: v.access_key,
+                });
+                let mut cache = lock(&shared.tokens);
+                if cache.tokens.len() >= TOKEN_CACHE_CAPACITY {
+                    cache.tokens.clear();
+                }
+                cache.tokens.insert(token.into(), Arc::clone(&entry));
+                entry
             }
-            Ok(verified.access_key)
-        }
-        Err(error) => {
-            let decoded = jwt::decode(token).ok();
-            ctx.update(|d| {
-                d.jwt = decoded.map(|t| summary(shared, &t, token_fingerprint(token)));
-                d.auth_error = Some(error.to_string());
-            });
-            Err(refuse(&error))
-        }
+            Err(error) => {
+                let decoded = jwt::decode(token).ok();
+                ctx.update(|d| {
+                    d.jwt =
+                        decoded.map(|t| Arc::new(summary(shared, &t, token_fingerprint(token))));
+                    d.auth_error = Some(error.to_string());
+                });
+                return Err(refuse(&error));
+            }
+        },
+    };
+    ctx.update(|d| {
+        d.jwt = Some(Arc::clone(&verified.summary));
+        d.account = Some(verified.access_key.clone());
+    });
+    // The same time checks, in the same order, as `jwt::verify`.
+    let late = match verified.nbf {
+        Some(nbf) if nbf > now => Some(AuthError::NotYetValid { nbf, now }),
+        _ if verified.exp <= now => Some(AuthError::Expired {
+            exp: verified.exp,
+            now,
+        }),
+        _ => None,
+    };
+    if let Some(error) = late {
+        ctx.update(|d| {
+            d.account = None;
+            d.auth_error = Some(error.to_string());
+        });
+        return Err(refuse(&error));
     }
+    if shared.config.token_expiry_after_first_create {
+        check_token_memory(
+            shared,
+            ctx,
+            verified.exp,
+            &verified.summary.fingerprint,
+            now,
+        )?;
+    }
+    Ok(verified.access_key.clone())
 }
 
 /// Token-expiry mode: before the first successful create, remember every token; after
@@ -79,25 +143,25 @@ pub(crate) fn authenticate(
 fn check_token_memory(
     shared: &Shared,
     ctx: &RequestCtx,
-    token: &Decoded,
-    fingerprint: String,
+    exp: i64,
+    fingerprint: &str,
     now: i64,
 ) -> Result<(), ApiError> {
     let mut core = shared.core();
     if !core.tokens.armed {
-        core.tokens.seen.insert(fingerprint);
+        core.tokens.seen.insert(fingerprint.to_owned());
         return Ok(());
     }
-    if !core.tokens.seen.contains(&fingerprint) {
+    if !core.tokens.seen.contains(fingerprint) {
         return Ok(());
     }
     drop(core);
-    let exp = token.claim_secs("exp").unwrap_or(now);
     let detail = format!(
         "the token expired at {exp} (server time {now}); mint a fresh token — this mock runs in \
          token-expiry mode and treats every token it saw before the first create as expired"
     );
     ctx.update(|d| {
+        d.account = None;
         d.auth_error = Some(detail.clone());
         d.fault = Some(FiredFault {
             rule: None,

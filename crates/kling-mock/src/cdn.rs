@@ -36,18 +36,20 @@ pub(crate) const TEMPLATE: &str = "/cdn/{task_id}/{file}";
 
 /// Signs and checks result URLs.
 pub(crate) struct UrlSigner {
-    key: [u8; 32],
+    /// The HMAC already keyed: cloning it skips the key schedule on every URL.
+    keyed: Hmac<Sha256>,
 }
 
 impl UrlSigner {
     pub(crate) fn random() -> Self {
+        let key: [u8; 32] = rand::random();
         UrlSigner {
-            key: rand::random(),
+            keyed: Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length"),
         }
     }
 
     fn mac(&self, path: &str, expires_ms: i64) -> Hmac<Sha256> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        let mut mac = self.keyed.clone();
         mac.update(path.as_bytes());
         mac.update(b"|");
         mac.update(expires_ms.to_string().as_bytes());
@@ -63,19 +65,32 @@ impl UrlSigner {
         ext: &str,
         expires_ms: i64,
     ) -> String {
-        let path = format!("/cdn/{task_id}/{asset}.{ext}");
-        let sig = hex(&self.mac(&path, expires_ms).finalize().into_bytes()[..16]);
-        format!("{base}{path}?exp={expires_ms}&sig={sig}")
+        let mut url = String::with_capacity(base.len() + task_id.len() + asset.len() + 80);
+        url.push_str(base);
+        let path_start = url.len();
+        for part in ["/cdn/", task_id, "/", asset, ".", ext] {
+            url.push_str(part);
+        }
+        let sig = hex(&self
+            .mac(&url[path_start..], expires_ms)
+            .finalize()
+            .into_bytes()[..16]);
+        url.push_str("?exp=");
+        url.push_str(&expires_ms.to_string());
+        url.push_str("&sig=");
+        url.push_str(&sig);
+        url
     }
 
     fn verify(&self, path: &str, expires_ms: i64, sig: &str) -> bool {
         let Some(bytes) = unhex(sig) else {
             return false;
         };
-        self.mac(path, expires_ms)
-            .verify_truncated_left(&bytes)
-            .is_ok()
-            && bytes.len() == 16
+        bytes.len() == 16
+            && self
+                .mac(path, expires_ms)
+                .verify_truncated_left(&bytes)
+                .is_ok()
     }
 }
 

@@ -84,10 +84,12 @@ pub(crate) fn success<T: Serialize>(data: T) -> Response {
 fn json_response<T: Serialize>(status: u16, body: &T) -> Response {
     // Serialising our own types cannot fail (no maps with non-string keys, no
     // non-finite floats reach here); should it ever, the answer is still an envelope.
-    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| {
-        br#"{"code":5000,"message":"Server internal error: response could not be encoded","request_id":"","data":null}"#
-            .to_vec()
-    });
+    let mut bytes = Vec::with_capacity(768);
+    let bytes = match serde_json::to_writer(&mut bytes, body) {
+        Ok(()) => bytes,
+        Err(_) => br#"{"code":5000,"message":"Server internal error: response could not be encoded","request_id":"","data":null}"#
+            .to_vec(),
+    };
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (
         status,

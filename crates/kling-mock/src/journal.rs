@@ -9,7 +9,7 @@
 //! are summarised (keys and small values, with JSON types preserved), never stored.
 
 use std::collections::VecDeque;
-use std::fmt::Write as _;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -81,8 +81,9 @@ pub struct JournalEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization: Option<String>,
     /// The JWT's decoded header and claims, when it decoded.
+    /// Shared between the records of requests that sent the same token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt: Option<JwtSummary>,
+    pub jwt: Option<Arc<JwtSummary>>,
     /// Why authentication failed, in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_error: Option<String>,
@@ -208,11 +209,13 @@ pub fn fingerprint(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes)[..8])
 }
 
-/// Lower-case hexadecimal.
+/// Lower-case hexadecimal (by table: this runs on every request).
 pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
     }
     out
 }

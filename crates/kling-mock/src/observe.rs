@@ -39,7 +39,7 @@ pub(crate) struct Draft {
     pub(crate) route: &'static str,
     pub(crate) resource: Option<&'static str>,
     pub(crate) authorization: Option<String>,
-    pub(crate) jwt: Option<JwtSummary>,
+    pub(crate) jwt: Option<Arc<JwtSummary>>,
     pub(crate) auth_error: Option<String>,
     pub(crate) account: Option<String>,
     pub(crate) body: Option<BodySummary>,

@@ -120,6 +120,7 @@ pub(crate) struct Shared {
     pub(crate) clock: Clock,
     pub(crate) core: Mutex<Core>,
     pub(crate) journal: Mutex<Journal>,
+    pub(crate) tokens: Mutex<crate::auth::TokenCache>,
     pub(crate) signer: UrlSigner,
     pub(crate) http: reqwest::Client,
     /// Wakes the lifecycle driver (a task was created, or the clock moved).
@@ -261,6 +262,7 @@ impl MockState {
                 clock,
                 core: Mutex::new(core),
                 journal: Mutex::new(journal),
+                tokens: Mutex::default(),
                 signer: UrlSigner::random(),
                 http,
                 wake: Notify::new(),

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Load test of `kling-preflight mock` against a bare hyper hello-world built in the same
+# run, on loopback only and bounded in time:
+#   - requests/s and p99 latency of the mock's task-query path
+#     (GET /v1/videos/text2video/{id}: JWT check, lookup, signed result URLs, journal)
+#     and of the bare server, with wrk at $CONNECTIONS connections;
+#   - resident memory (RSS) of both after their runs;
+#   - RSS of the mock while it serves $TARGET_REQUESTS requests (the journal's ring
+#     buffer must keep it flat);
+#   - start-up time from spawn to the first answer.
+# Targets: at least half of bare hyper's throughput, p99 under 5 ms at 64 connections,
+# start-up under 50 ms.
+#
+# Usage: bench/mock_load.sh            (DURATION, CONNECTIONS, THREADS, TARGET_REQUESTS,
+#                                       MAX_SOAK_SECONDS override the defaults)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+TARGET_REQUESTS=${TARGET_REQUESTS:-1000000}
+MAX_SOAK_SECONDS=${MAX_SOAK_SECONDS:-240}
+OUT=bench/out/mock-load
+mkdir -p "$OUT"
+
+if ! command -v wrk >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "installing wrk (Debian package)" >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+    else
+        echo "mock_load.sh needs wrk: apt-get install wrk (or brew install wrk)" >&2
+        exit 2
+    fi
+fi
+command -v python3 >/dev/null || { echo "mock_load.sh needs python3" >&2; exit 2; }
+
+cargo build --release --quiet -p kling-preflight --bin kling-preflight
+cargo build --release --quiet -p kling-mock --example bare_hyper
+BIN=target/release/kling-preflight
+BARE=target/release/examples/bare_hyper
+
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+# start NAME COMMAND...: run in the background, wait for the URL on its first line.
+start() {
+    local name=$1; shift
+    "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" &
+    PIDS+=($!)
+    LAST_PID=$!
+    for _ in $(seq 200); do
+        if [ -s "$OUT/$name.out" ]; then
+            LAST_URL=$(head -1 "$OUT/$name.out" | grep -o 'http://[0-9.:]*')
+            [ -n "$LAST_URL" ] && return 0
+        fi
+        sleep 0.05
+    done
+    echo "$name did not start; see $OUT/$name.err" >&2
+    exit 1
+}
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# load NAME URL [wrk args...]: warm up, then measure; prints "rps p99_ms requests".
+load() {
+    local name=$1 url=$2; shift 2
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$@" "$url" >/dev/null
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url" >"$OUT/$name.wrk"
+    if grep -q "Non-2xx" "$OUT/$name.wrk"; then
+        echo "$name: some answers were not 2xx:" >&2; cat "$OUT/$name.wrk" >&2; exit 1
+    fi
+    local rps p99 requests
+    rps=$(awk '/^Requests\/sec/ {print $2}' "$OUT/$name.wrk")
+    p99=$(awk '$1 == "99%" {print $2}' "$OUT/$name.wrk")
+    requests=$(awk '/requests in/ {print $1}' "$OUT/$name.wrk")
+    echo "$rps $(to_ms "$p99") $requests"
+}
+
+# wrk prints latencies as 812.00us, 1.23ms or 1.02s.
+to_ms() {
+    case $1 in
+        *us) awk -v v="${1%us}" 'BEGIN {printf "%.3f", v / 1000}' ;;
+        *ms) awk -v v="${1%ms}" 'BEGIN {printf "%.3f", v}' ;;
+        *s) awk -v v="${1%s}" 'BEGIN {printf "%.3f", v * 1000}' ;;
+    esac
+}
+
+echo "== bare hyper"
+start bare "$BARE"
+BARE_PID=$LAST_PID
+read -r BARE_RPS BARE_P99 _ < <(load bare "$LAST_URL/")
+BARE_RSS=$(rss_kb "$BARE_PID")
+kill "$BARE_PID"
+
+echo "== kling mock (task query)"
+start mock "$BIN" mock --port 0 --task-seconds 0
+MOCK_PID=$LAST_PID
+MOCK_URL=$LAST_URL
+MOCK_RSS_IDLE=$(rss_kb "$MOCK_PID")
+read -r TASK TOKEN < <(python3 bench/mock_bench_helper.py prepare "$MOCK_URL")
+QUERY="$MOCK_URL/v1/videos/text2video/$TASK"
+read -r MOCK_RPS MOCK_P99 MOCK_REQ < <(load mock "$QUERY" -H "Authorization: Bearer $TOKEN")
+MOCK_RSS=$(rss_kb "$MOCK_PID")
+
+echo "== kling mock: RSS while serving $TARGET_REQUESTS requests"
+TOTAL=$((MOCK_REQ))
+SOAK_RSS=("$MOCK_RSS")
+SOAK_START=$(date +%s)
+while [ "$TOTAL" -lt "$TARGET_REQUESTS" ] && [ $(( $(date +%s) - SOAK_START )) -lt "$MAX_SOAK_SECONDS" ]; do
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d10s -H "Authorization: Bearer $TOKEN" "$QUERY" >"$OUT/soak.wrk"
+    TOTAL=$((TOTAL + $(awk '/requests in/ {print $1}' "$OUT/soak.wrk")))
+    SOAK_RSS+=("$(rss_kb "$MOCK_PID")")
+    echo "  $TOTAL requests, RSS ${SOAK_RSS[-1]} kB"
+done
+JOURNAL=$(curl -s "$MOCK_URL/__admin/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["journal_entries"])')
+kill "$MOCK_PID"
+
+echo "== start-up"
+STARTUP=$(python3 bench/mock_bench_helper.py startup "$BIN" 20)
+
+RATIO=$(awk -v m="$MOCK_RPS" -v b="$BARE_RPS" 'BEGIN {printf "%.2f", m / b}')
+{
+    echo "kling mock load test, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s"
+    echo "bare hyper:          ${BARE_RPS} req/s  p99 ${BARE_P99} ms  RSS ${BARE_RSS} kB"
+    echo "mock (task query):   ${MOCK_RPS} req/s  p99 ${MOCK_P99} ms  RSS ${MOCK_RSS} kB (idle ${MOCK_RSS_IDLE} kB)"
+    echo "mock / bare:         ${RATIO} (target >= 0.50)"
+    echo "RSS after ${TOTAL} requests: ${SOAK_RSS[-1]} kB (samples: ${SOAK_RSS[*]}); journal holds ${JOURNAL} entries"
+    echo "start-up to first answer: ${STARTUP}"
+} | tee "$OUT/summary.txt"
