@@ -184,6 +184,43 @@ impl MockConfig {
         Ok(config)
     }
 
+    /// Read a configuration file over `base`: settings the file leaves out keep
+    /// `base`'s values rather than the library defaults (the CLI's base listens on
+    /// port 8000, say). Tables merge key by key; lists (`accounts`, fault `rules`)
+    /// are replaced whole.
+    pub fn from_path_over(path: impl AsRef<Path>, base: &MockConfig) -> Result<Self, MockError> {
+        let path = path.as_ref();
+        // Parse strictly first, for messages with line and column.
+        Self::from_path(path)?;
+        let text = std::fs::read_to_string(path).map_err(|source| MockError::ReadConfig {
+            path: path.to_owned(),
+            source,
+        })?;
+        let json = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let layer: serde_json::Value = if json {
+            serde_json::from_str(&text).map_err(|e| e.to_string())
+        } else {
+            toml::from_str(&text).map_err(|e| e.to_string())
+        }
+        .map_err(|message| MockError::ParseConfig {
+            path: path.to_owned(),
+            message,
+        })?;
+        let mut merged = serde_json::to_value(base).map_err(|e| {
+            MockError::InvalidConfig(format!("the base settings cannot be encoded: {e}"))
+        })?;
+        merge(&mut merged, layer);
+        let config: MockConfig =
+            serde_json::from_value(merged).map_err(|e| MockError::ParseConfig {
+                path: path.to_owned(),
+                message: e.to_string(),
+            })?;
+        config.validate()?;
+        Ok(config)
+    }
+
     /// Parse TOML text.
     pub fn from_toml_str(text: &str) -> Result<Self, MockError> {
         let config = Self::parse_toml(text).map_err(Self::inline_error)?;
@@ -383,6 +420,23 @@ impl MockConfig {
     }
 }
 
+/// Lay `layer` over `base`: objects merge key by key, anything else replaces.
+fn merge(base: &mut serde_json::Value, layer: serde_json::Value) {
+    match (base, layer) {
+        (serde_json::Value::Object(base), serde_json::Value::Object(layer)) => {
+            for (key, value) in layer {
+                match base.get_mut(&key) {
+                    Some(slot) => merge(slot, value),
+                    None => {
+                        base.insert(key, value);
+                    }
+                }
+            }
+        }
+        (slot, value) => *slot = value,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,6 +480,26 @@ mod tests {
         assert!((c.timing.submitted_seconds - 0.5).abs() < f64::EPSILON);
         let json = serde_json::to_string(&c).unwrap();
         assert_eq!(MockConfig::from_json_str(&json).unwrap(), c);
+    }
+
+    #[test]
+    fn a_file_over_a_base_keeps_what_it_does_not_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mock.toml");
+        std::fs::write(&path, "url_ttl_seconds = 5\n[timing]\ntask_seconds = 4\n").unwrap();
+        let base = MockConfig {
+            port: 8000,
+            ..MockConfig::default()
+        }
+        .with_credits(7.0);
+        let c = MockConfig::from_path_over(&path, &base).unwrap();
+        assert_eq!(c.port, 8000);
+        assert!((c.accounts[0].credits - 7.0).abs() < f64::EPSILON);
+        assert!((c.timing.task_seconds - 4.0).abs() < f64::EPSILON);
+        assert!((c.timing.submitted_seconds - 0.5).abs() < f64::EPSILON);
+        assert!((c.url_ttl_seconds - 5.0).abs() < f64::EPSILON);
+        std::fs::write(&path, "port = 9000\n").unwrap();
+        assert_eq!(MockConfig::from_path_over(&path, &base).unwrap().port, 9000);
     }
 
     #[test]

@@ -12,8 +12,9 @@ use kling_mock::{MockConfig, MockKling};
 use crate::args::MockArgs;
 use crate::exit::Exit;
 
-/// The flags' own defaults (see `MockArgs`): a file's `host`/`port` apply unless the
-/// flags say something else.
+/// The flags' own defaults (see `MockArgs`). The flags cannot tell a default from the
+/// same value typed out, so a file's `host`/`port` apply unless the flags give another
+/// value.
 const DEFAULT_HOST: &str = "127.0.0.1";
 const DEFAULT_PORT: u16 = 8000;
 
@@ -29,17 +30,19 @@ pub(crate) fn run(args: MockArgs) -> anyhow::Result<Exit> {
 
 /// Defaults, then the file, then the flags.
 fn settings(args: MockArgs) -> anyhow::Result<MockConfig> {
-    let mut config = match &args.config {
-        Some(path) => MockConfig::from_path(path)?,
-        None => MockConfig {
-            port: DEFAULT_PORT,
-            ..MockConfig::default()
-        },
+    let base = MockConfig {
+        host: DEFAULT_HOST.to_owned(),
+        port: DEFAULT_PORT,
+        ..MockConfig::default()
     };
-    if args.config.is_none() || args.host != DEFAULT_HOST {
+    let mut config = match &args.config {
+        Some(path) => MockConfig::from_path_over(path, &base)?,
+        None => base,
+    };
+    if args.host != DEFAULT_HOST {
         config.host = args.host;
     }
-    if args.config.is_none() || args.port != DEFAULT_PORT {
+    if args.port != DEFAULT_PORT {
         config.port = args.port;
     }
     if args.access_key.is_some() || args.secret_key.is_some() {
