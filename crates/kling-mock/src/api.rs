@@ -197,17 +197,18 @@ pub(crate) async fn query(
     state: MockState,
     ctx: RequestCtx,
     id: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    uri: Uri,
+    request: Request,
     resource: &'static Resource,
 ) -> Response {
+    // Borrowed from the request rather than extracted: extracting clones every header.
+    let (headers, uri) = (request.headers(), request.uri());
     ctx.update(|d| {
         d.route = "query";
         d.resource = Some(resource.path);
     });
     let result = async {
         let shared = &state.shared;
-        let account = auth::authenticate(shared, &headers, &ctx)?;
+        let account = auth::authenticate(shared, headers, &ctx)?;
         admit(shared, &account)?;
         let template = format!("/v1/{}/{{id}}", resource.path);
         let info = RouteInfo { kind: RouteKind::Query, method: "GET", path: uri.path(), template: &template };
@@ -216,7 +217,7 @@ pub(crate) async fn query(
             return Err(ApiError::new(ErrorCode::NOT_FOUND, "the task id in the path is not valid UTF-8"));
         };
         ctx.update(|d| d.task_id = Some(id.clone()));
-        let base = request_base(&headers, shared);
+        let base = request_base(headers, shared);
         let task = {
             let now = shared.clock.now_ms();
             let mut core = shared.core();
@@ -251,17 +252,17 @@ pub(crate) async fn query(
 pub(crate) async fn list(
     state: MockState,
     ctx: RequestCtx,
-    headers: HeaderMap,
-    uri: Uri,
+    request: Request,
     resource: &'static Resource,
 ) -> Response {
+    let (headers, uri) = (request.headers(), request.uri());
     ctx.update(|d| {
         d.route = "list";
         d.resource = Some(resource.path);
     });
     let result = async {
         let shared = &state.shared;
-        let account = auth::authenticate(shared, &headers, &ctx)?;
+        let account = auth::authenticate(shared, headers, &ctx)?;
         admit(shared, &account)?;
         let template = format!("/v1/{}", resource.path);
         let info = RouteInfo {
@@ -274,7 +275,7 @@ pub(crate) async fn list(
         let params = query_params(uri.query().unwrap_or(""));
         let page = paging(&params, "pageNum", 1, MAX_PAGE_NUM)?;
         let size = paging(&params, "pageSize", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
-        let base = request_base(&headers, shared);
+        let base = request_base(headers, shared);
         let tasks: Vec<Task> = {
             let now = shared.clock.now_ms();
             let mut core = shared.core();
@@ -325,13 +326,13 @@ fn paging(
 pub(crate) async fn account_costs(
     State(state): State<MockState>,
     ctx: RequestCtx,
-    headers: HeaderMap,
-    uri: Uri,
+    request: Request,
 ) -> Response {
+    let (headers, uri) = (request.headers(), request.uri());
     ctx.update(|d| d.route = "costs");
     let result = async {
         let shared = &state.shared;
-        let account = auth::authenticate(shared, &headers, &ctx)?;
+        let account = auth::authenticate(shared, headers, &ctx)?;
         admit(shared, &account)?;
         let info = RouteInfo {
             kind: RouteKind::Costs,

@@ -60,7 +60,6 @@ mod tasks;
 
 use axum::Router;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, Uri};
 use axum::routing::get;
 use kling_api::resources::RESOURCES;
 
@@ -98,9 +97,8 @@ pub fn app(state: MockState) -> Router {
                 get(
                     move |State(state): State<MockState>,
                           ctx: observe::RequestCtx,
-                          headers: HeaderMap,
-                          uri: Uri| {
-                        api::list(state, ctx, headers, uri, resource)
+                          request: Request| {
+                        api::list(state, ctx, request, resource)
                     },
                 )
                 .post(
@@ -117,9 +115,8 @@ pub fn app(state: MockState) -> Router {
                     move |State(state): State<MockState>,
                           ctx: observe::RequestCtx,
                           id: Result<Path<String>, axum::extract::rejection::PathRejection>,
-                          headers: HeaderMap,
-                          uri: Uri| {
-                        api::query(state, ctx, id, headers, uri, resource)
+                          request: Request| {
+                        api::query(state, ctx, id, request, resource)
                     },
                 ),
             );
