@@ -5,18 +5,27 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 /// Byte patterns that may start Kling context in a file: the vendor name (hosts,
-/// `KLING_*` variables, `kling-*` models), endpoint paths, Kling-specific request and
-/// response keys, and suppression comments (so unused ones can be reported).
+/// `KLING_*` variables, `kling-*` models, `KlingClient`), endpoint paths, Kling-specific
+/// request and response keys, and suppression comments (so unused ones can be
+/// reported). Matching is case-sensitive with the spellings code uses, which lets the
+/// automaton use its SIMD search: the prefilter reads every byte of the tree.
 const MARKERS: &[&str] = &[
     "kling",
+    "Kling",
+    "KLING",
     "/v1/videos/",
     "/v1/images/",
     "text2video",
     "image2video",
+    "Text2Video",
+    "Image2Video",
     "task_status",
+    "TaskStatus",
+    "taskStatus",
     "task_result",
-    "taskstatus",
+    "TaskResult",
     "model_name",
+    "ModelName",
     "cfg_scale",
     "camera_control",
     "image_tail",
@@ -26,10 +35,18 @@ const MARKERS: &[&str] = &[
     "dynamic_masks",
 ];
 
+/// Words that tie an item of a Kling file to the rules even without a Kling marker:
+/// tokens, credentials and headers are judged wherever they are in a Kling file (a
+/// hand-signed JWT, a secret in a log line). They choose what to parse within a file
+/// that passed the prefilter; they never admit a file on their own, so they are
+/// matched without regard to case.
+const RELEVANCE: &[&str] = &["jwt", "token", "bearer", "authorization", "secret", "hmac", "callback", "signedstring"];
+
 /// The compiled prefilter.
 #[derive(Clone, Debug)]
 pub struct Prefilter {
     automaton: AhoCorasick,
+    relevance: AhoCorasick,
 }
 
 impl Prefilter {
@@ -37,12 +54,15 @@ impl Prefilter {
     pub fn new(extra: &[String]) -> Prefilter {
         let patterns: Vec<&str> =
             MARKERS.iter().copied().chain(extra.iter().map(String::as_str).filter(|s| !s.is_empty())).collect();
-        let automaton = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(patterns)
-            .expect("marker patterns are valid");
-        Prefilter { automaton }
+        let build = |p: &[&str], fold: bool| {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(fold)
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(p)
+                .expect("marker patterns are valid")
+        };
+        let relevant: Vec<&str> = patterns.iter().copied().chain(RELEVANCE.iter().copied()).collect();
+        Prefilter { automaton: build(&patterns, false), relevance: build(&relevant, true) }
     }
 
     /// Whether the bytes contain any marker.
@@ -50,9 +70,9 @@ impl Prefilter {
         self.automaton.is_match(bytes)
     }
 
-    /// Byte offsets of every marker.
+    /// Byte offsets of every marker and relevance word, for choosing what to parse.
     pub fn positions(&self, bytes: &[u8]) -> Vec<usize> {
-        self.automaton.find_iter(bytes).map(|m| m.start()).collect()
+        self.relevance.find_iter(bytes).map(|m| m.start()).collect()
     }
 }
 
@@ -64,6 +84,7 @@ mod tests {
     fn finds_markers_case_insensitively() {
         let p = Prefilter::new(&[]);
         assert!(p.matches(b"BASE = os.environ['KLING_API_BASE']"));
+        assert!(p.matches(b"class KlingClient:"));
         assert!(p.matches(b"{\"model_name\": \"x\"}"));
         assert!(!p.matches(b"def main():\n    return 0\n"));
         let q = Prefilter::new(&["video-gw.internal".into()]);

@@ -44,6 +44,8 @@ pub struct LintOptions {
     pub settings: RuleSettings,
     /// Parse only the Kling-relevant items of large files (see `frontend::chunks`).
     pub partial_parse: bool,
+    /// Files smaller than this are always parsed whole.
+    pub partial_parse_min_bytes: usize,
     /// The directory reported paths are relative to.
     pub cwd: PathBuf,
 }
@@ -60,6 +62,7 @@ impl Default for LintOptions {
             context: ContextOptions::default(),
             settings: RuleSettings::default(),
             partial_parse: true,
+            partial_parse_min_bytes: chunks::DEFAULT_MIN_BYTES,
             cwd: std::env::current_dir().unwrap_or_default(),
         }
     }
@@ -161,7 +164,7 @@ pub fn lint(paths: &[PathBuf], options: &LintOptions) -> Result<Report, Error> {
         };
         let source = SourceFile::new(shown, lang, text.into());
         let extent = if options.partial_parse {
-            chunks::select(&source, &prefilter.positions(source.text.as_bytes()))
+            chunks::select(&source, &prefilter.positions(source.text.as_bytes()), options.partial_parse_min_bytes)
         } else {
             Extent::Whole
         };

@@ -6,7 +6,7 @@
 //! KL001 by the caller, never a panic.
 
 pub(crate) mod builder;
-pub(crate) mod chunks;
+pub mod chunks;
 mod config;
 mod dotenv;
 mod go;
