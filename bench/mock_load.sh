@@ -35,10 +35,13 @@ if ! command -v wrk >/dev/null; then
 fi
 command -v python3 >/dev/null || { echo "mock_load.sh needs python3" >&2; exit 2; }
 
+# Both binaries are built in this run, with the release profile. CARGO_TARGET_DIR is
+# honoured, so a snapshot of the tree can be measured apart from a working tree.
+TARGET=${CARGO_TARGET_DIR:-target}
 cargo build --release --quiet -p kling-preflight --bin kling-preflight
 cargo build --release --quiet -p kling-mock --example bare_hyper
-BIN=target/release/kling-preflight
-BARE=target/release/examples/bare_hyper
+BIN=$TARGET/release/kling-preflight
+BARE=$TARGET/release/examples/bare_hyper
 
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
