@@ -89,15 +89,24 @@ impl Unit<'_> {
                 _ => i.module.to_string(),
             });
         }
-        if let Resolved::Value(v) = self.resolve_name(name, at, u32::MAX)
-            && let ExprKind::Call(c) = self.facts.expr(v).kind
-        {
-            let call = self.facts.call(c);
-            if self.facts.name_of(call.callee) == Some("require") {
-                return call.args.first().and_then(|a| self.facts.str_of(a.value)).map(str::to_owned);
-            }
+        match self.resolve_name(name, at, u32::MAX) {
+            Resolved::Value(v) => self.required_module(v).or_else(|| match self.facts.expr(v).kind {
+                // `const { sign } = require("jsonwebtoken")`,
+                // `const axiosRetry = require("axios-retry").default`.
+                ExprKind::Member(obj, _) => self.required_module(obj),
+                _ => None,
+            }),
+            _ => None,
         }
-        None
+    }
+
+    /// The module of a `require("module")` call.
+    fn required_module(&self, e: ExprId) -> Option<String> {
+        let ExprKind::Call(c) = self.facts.expr(e).kind else { return None };
+        let call = self.facts.call(c);
+        (self.facts.name_of(call.callee) == Some("require"))
+            .then(|| call.args.first().and_then(|a| self.facts.str_of(a.value)).map(str::to_owned))
+            .flatten()
     }
 
     /// The HTTP request a call makes, if it is one.
@@ -288,7 +297,8 @@ impl Unit<'_> {
             }
             ExprKind::Member(obj, method) if HTTP_METHODS.contains(&&**method) => {
                 let (lib, client_timeout) = self.js_client(*obj)?;
-                let body_method = matches!(&**method, "post" | "put" | "patch");
+                // axios takes `post(url, data, config)`; got takes `post(url, options)`.
+                let body_method = matches!(&**method, "post" | "put" | "patch") && lib == HttpLib::Axios;
                 let (url, config) = if &**method == "request" {
                     (arg(0).and_then(|c| self.map_value(c, "url")), arg(0))
                 } else {
@@ -327,6 +337,12 @@ impl Unit<'_> {
         let d = self.deref(e);
         match &self.facts.expr(d).kind {
             ExprKind::Name(n) => match self.module_of(n, self.facts.expr(d).func)?.as_str() {
+                "axios" => Some((HttpLib::Axios, Timeout::Missing)),
+                "got" => Some((HttpLib::Got, Timeout::Missing)),
+                _ => None,
+            },
+            // `const axios = require("axios")`, followed to the call.
+            ExprKind::Call(_) if self.required_module(d).is_some() => match self.required_module(d)?.as_str() {
                 "axios" => Some((HttpLib::Axios, Timeout::Missing)),
                 "got" => Some((HttpLib::Got, Timeout::Missing)),
                 _ => None,
@@ -751,7 +767,8 @@ impl Unit<'_> {
             let a0 = self.facts.positional(inner, 0).map(|a| a.value);
             if m == "setProtectedHeader" {
                 header = a0;
-                header_span = inner.span;
+                // The header argument, not the whole chain from `new SignJWT(`.
+                header_span = a0.map_or(inner.span, |h| self.facts.expr(h).span);
             }
             builder_calls.push((m, a0));
             link = inner.callee;

@@ -498,6 +498,9 @@ impl Unit<'_> {
                 let a = arg.and_then(|a| self.sleep_seconds(a, unit)).map_or(Amount::Unknown, Amount::Secs);
                 add_sleep(&mut facts, a);
             }
+            // JavaScript's `signal.throwIfAborted()` ends the loop when its signal
+            // fires (`AbortSignal.timeout(ms)`, a caller's cancel).
+            deadline_call |= self.facts.callee_name(call) == Some("throwIfAborted");
             if let Some(s) = self.callee_summary(call) {
                 facts.kling |= s.kling_request;
                 task_query |= s.task_query;
@@ -646,6 +649,11 @@ pub(crate) fn classify_credential(name: &str) -> Option<Credential> {
 /// about Kling when it has a `kling` section or says `provider: kling`.
 pub(crate) fn file_has_kling_context(unit: &Unit<'_>) -> bool {
     unit.facts.exprs.iter().any(|e| unit.kling_evidence_in(e))
+        // A function or class named for Kling (`class KlingAuth`, `def kling_token`)
+        // is an identifier naming Kling too, though declarations are not expressions.
+        || unit.facts.functions.iter().any(|f| {
+            [&f.name, &f.class].into_iter().flatten().any(|n| n.to_ascii_lowercase().contains("kling"))
+        })
         || (unit.file.lang.is_config()
             && unit.facts.maps.iter().any(|m| {
                 m.entries.iter().any(|e| {

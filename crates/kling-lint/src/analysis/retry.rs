@@ -2,6 +2,7 @@
 //! they stop) and retry-library configurations (tenacity, backoff, urllib3 `Retry`,
 //! axios-retry, p-retry, cenkalti/backoff).
 
+use super::idioms::SleepUnit;
 use super::summary::Amount;
 use super::{Resolved, Unit};
 use crate::facts::{BinOp, DeclKind, ExitKind, ExprId, ExprKind, FuncId, LoopId, LoopKind, Span};
@@ -113,11 +114,11 @@ impl Unit<'_> {
         let lp = self.facts.loop_(id);
         let mut delay = Delay::None;
         for call in self.calls_in(lp.body) {
-            let arg = if let Some((arg, _)) = self.sleep_call(call) {
-                arg
+            let (arg, unit) = if let Some((arg, unit)) = self.sleep_call(call) {
+                (arg, unit)
             } else if let Some(s) = self.callee_summary(call) {
                 match s.sleep {
-                    Some(Amount::Param { index, .. }) => self.facts.positional(call, index).map(|a| a.value),
+                    Some(Amount::Param { index, unit }) => (self.facts.positional(call, index).map(|a| a.value), unit),
                     Some(Amount::Secs(v)) => {
                         delay = merge(delay, Delay::Constant(v));
                         continue;
@@ -132,7 +133,7 @@ impl Unit<'_> {
                 continue;
             };
             let d = match arg {
-                Some(a) => self.classify_delay(a, lp.func),
+                Some(a) => self.classify_delay(a, lp.func, Some(unit)),
                 None => Delay::Unknown,
             };
             delay = merge(delay, d);
@@ -140,14 +141,20 @@ impl Unit<'_> {
         delay
     }
 
-    fn classify_delay(&self, e: ExprId, func: Option<FuncId>) -> Delay {
+    /// How a delay expression waits; `unit` is the sleep's unit when known (a
+    /// JavaScript `setTimeout` counts milliseconds), so constants read in seconds.
+    fn classify_delay(&self, e: ExprId, func: Option<FuncId>, unit: Option<SleepUnit>) -> Delay {
         let mut traits = Traits::default();
         self.delay_traits(e, func, 0, &mut traits);
+        let constant = match unit {
+            Some(u) => self.sleep_seconds(e, u),
+            None => self.eval_num(e).or_else(|| self.eval_duration(e, false)),
+        };
         if traits.server {
             Delay::ServerAdvised
         } else if traits.grows {
             Delay::Growing { jitter: traits.jitter }
-        } else if let Some(v) = self.eval_num(e).or_else(|| self.eval_duration(e, false)) {
+        } else if let Some(v) = constant {
             Delay::Constant(v)
         } else if traits.jitter {
             // A random wait without growth still spreads clients out.
@@ -270,7 +277,9 @@ impl Unit<'_> {
                 _ => None,
             };
             match module.as_deref() {
-                Some("axios-retry") => {
+                // An instance for another service (`axios.create({ baseURL: internal })`)
+                // is not ours to judge.
+                Some("axios-retry") if !self.facts.positional(call, 0).is_some_and(|i| self.axios_instance_elsewhere(i.value)) => {
                     let cfg = self.facts.positional(call, 1).map(|a| self.deref(a.value));
                     let map = cfg.and_then(|c| match self.facts.expr(c).kind {
                         ExprKind::Map(m) => Some(self.facts.map(m)),
@@ -279,26 +288,31 @@ impl Unit<'_> {
                     let get = |k: &str| map.and_then(|m| m.get(k)).map(|e| e.value);
                     let unbounded = match get("retries") {
                         None => Some("no `retries`: the attempt limit is left to the library default".to_owned()),
-                        Some(v) if self.text(self.facts.expr(v).span).contains("Infinity") => Some("retries: Infinity never stops".to_owned()),
+                        Some(v) if is_infinity(self.text(self.facts.expr(v).span)) => Some("retries: Infinity never stops".to_owned()),
                         Some(_) => None,
                     };
                     let delay = match get("retryDelay") {
                         None => Some("no `retryDelay`: axios-retry retries immediately".to_owned()),
-                        Some(v) => match self.classify_delay(v, call.func) {
-                            Delay::Constant(_) => Some("a constant retryDelay".to_owned()),
+                        Some(v) => match self.retry_delay_fn(v, call.func) {
+                            Delay::Constant(s) => Some(format!("retryDelay waits the same {} s on every attempt", fmt_secs(s))),
+                            Delay::Growing { jitter: false } => Some(
+                                "retryDelay grows but has no jitter (add a random part, or use axiosRetry.exponentialDelay)".to_owned(),
+                            ),
                             _ => None,
                         },
                     };
                     out.push(RetryConfig { span: call.span, lib: "axios-retry", unbounded, delay });
                 }
-                Some("p-retry") => {
+                // p-retry wraps any operation; only one that calls Kling is judged here
+                // (a worker's broker reconnect may rightly retry forever).
+                Some("p-retry") if self.facts.positional(call, 0).is_some_and(|op| self.operation_calls_kling(op.value)) => {
                     let opts = self.facts.positional(call, 1).map(|a| self.deref(a.value));
                     let map = opts.and_then(|c| match self.facts.expr(c).kind {
                         ExprKind::Map(m) => Some(self.facts.map(m)),
                         _ => None,
                     });
                     let forever = map.and_then(|m| m.get("forever")).is_some_and(|e| matches!(self.facts.expr(e.value).kind, ExprKind::Bool(true)));
-                    let infinite = map.and_then(|m| m.get("retries")).is_some_and(|e| self.text(self.facts.expr(e.value).span).contains("Infinity"));
+                    let infinite = map.and_then(|m| m.get("retries")).is_some_and(|e| is_infinity(self.text(self.facts.expr(e.value).span)));
                     let unbounded = (forever || infinite).then(|| "p-retry is told to retry forever".to_owned());
                     let constant = map.and_then(|m| m.get("factor")).and_then(|e| self.eval_num(e.value)) == Some(1.0);
                     let delay = constant.then(|| "factor: 1 keeps the wait constant".to_owned());
@@ -326,6 +340,51 @@ impl Unit<'_> {
     /// team's database or broker is not ours to judge.
     fn makes_kling_requests(&self, func: Option<FuncId>) -> bool {
         func.is_some_and(|f| self.summary(f).kling_request)
+    }
+
+    /// How axios-retry's `retryDelay` waits: a function of the retry count (in
+    /// milliseconds), or a library helper such as `axiosRetry.exponentialDelay`.
+    fn retry_delay_fn(&self, v: ExprId, func: Option<FuncId>) -> Delay {
+        match self.facts.expr(self.deref(v)).kind {
+            ExprKind::Closure(f) => {
+                let returns = &self.facts.function(f).returns;
+                if returns.is_empty() {
+                    return Delay::Unknown;
+                }
+                returns.iter().fold(Delay::None, |d, r| merge(d, self.classify_delay(*r, Some(f), Some(SleepUnit::Millis))))
+            }
+            // axios-retry's own `exponentialDelay` adds up to 20% random jitter.
+            _ if self.facts.path_of(v).is_some_and(|p| p.ends_with("exponentialDelay")) => Delay::Growing { jitter: true },
+            _ => self.classify_delay(v, func, Some(SleepUnit::Millis)),
+        }
+    }
+
+    /// Whether an axios instance is made for a known host other than Kling.
+    fn axios_instance_elsewhere(&self, instance: ExprId) -> bool {
+        let ExprKind::Call(c) = self.facts.expr(self.deref(instance)).kind else { return false };
+        let call = self.facts.call(c);
+        if self.facts.callee_name(call) != Some("create") {
+            return false;
+        }
+        let base = self.facts.positional(call, 0).and_then(|cfg| match self.facts.expr(self.deref(cfg.value)).kind {
+            ExprKind::Map(m) => self.facts.map(m).get("baseURL").map(|e| e.value),
+            _ => None,
+        });
+        base.and_then(|b| self.url_info(b)).is_some_and(|info| !info.kling)
+    }
+
+    /// Whether an operation handed to a retry helper (a closure, or a function named
+    /// by reference) makes a Kling request.
+    fn operation_calls_kling(&self, op: ExprId) -> bool {
+        let d = self.deref(op);
+        match self.facts.expr(d).kind {
+            ExprKind::Closure(f) => self.summary(f).kling_request,
+            _ => match self.resolve(d) {
+                Resolved::Function(f) => self.summary(f).kling_request,
+                Resolved::External(super::Export::Func(s)) => s.kling_request,
+                _ => false,
+            },
+        }
     }
 
     /// tenacity `@retry(...)`/`Retrying(...)` or backoff `@backoff.on_exception(...)`.
@@ -382,6 +441,16 @@ impl Unit<'_> {
         };
         Some(RetryConfig { span: expr.span, lib: "backoff", unbounded, delay })
     }
+}
+
+/// `Infinity`, `Number.POSITIVE_INFINITY`.
+fn is_infinity(text: &str) -> bool {
+    text.to_ascii_lowercase().contains("infinity")
+}
+
+/// Seconds as a user would write them: `1`, `0.5`.
+fn fmt_secs(v: f64) -> String {
+    if v.fract() == 0.0 { format!("{}", v as i64) } else { format!("{v}") }
 }
 
 #[derive(Default)]

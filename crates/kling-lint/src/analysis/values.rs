@@ -284,6 +284,7 @@ impl Unit<'_> {
                 }
             }
             ExprKind::Unary(crate::facts::UnOp::Neg, x) => self.num(*x, depth + 1).map(|v| -v),
+            ExprKind::Name(n) if self.is_counter_var(n, self.facts.expr(e).func) => None,
             ExprKind::Name(_) | ExprKind::Member(..) => match self.resolve(e) {
                 Resolved::Value(v) if v != e => self.num(v, depth + 1),
                 Resolved::External(Export::Num(n)) => Some(*n),
@@ -300,6 +301,17 @@ impl Unit<'_> {
             }
             _ => None,
         }
+    }
+
+    /// Whether `name` is stepped by an augmented assignment (`attempt += 1`,
+    /// `attempt++`) in the function that reads it or one around it: a counter, whose
+    /// initial value is no constant (`2 ** attempt` grows).
+    fn is_counter_var(&self, name: &str, from: Option<crate::facts::FuncId>) -> bool {
+        self.facts.assigns.iter().any(|a| {
+            a.decl == crate::facts::DeclKind::Augmented
+                && self.facts.name_of(a.target) == Some(name)
+                && (a.func == from || self.func_chain(from).any(|f| Some(f) == a.func))
+        })
     }
 
     /// Whether the expression is (or resolves to) a number rather than a string.

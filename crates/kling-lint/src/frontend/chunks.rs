@@ -76,19 +76,19 @@ pub fn select(file: &SourceFile, markers: &[usize], min_bytes: usize) -> Extent 
     }
     // Definitions used by kept items, to a fixed point.
     let mut work: Vec<usize> = (0..items.len()).filter(|i| keep[*i]).collect();
-    while let Some(i) = work.pop() {
-        let it = &items[i];
-        for id in identifiers(&text[it.start..it.end]) {
-            if let Some(defs) = by_name.get(id) {
-                for &j in defs {
-                    if !keep[j] {
-                        keep[j] = true;
-                        work.push(j);
-                    }
-                }
-            }
+    close_over_definitions(text, &items, &by_name, &mut keep, &mut work);
+    // Top-level statements that configure an object the kept code uses change how it
+    // behaves (`axios.defaults.timeout = 30_000`, `axiosRetry(client, {...})`,
+    // `SESSION.mount("https://", adapter)`): they are kept too, with what they use.
+    let used: std::collections::HashSet<&str> =
+        items.iter().zip(&keep).filter(|(_, k)| **k).flat_map(|(it, _)| identifiers(&text[it.start..it.end])).collect();
+    for (i, it) in items.iter().enumerate() {
+        if !keep[i] && configured_object(&text[it.start..it.end]).is_some_and(|obj| used.contains(obj)) {
+            keep[i] = true;
+            work.push(i);
         }
     }
+    close_over_definitions(text, &items, &by_name, &mut keep, &mut work);
     let kept: usize = items.iter().zip(&keep).filter(|(_, k)| **k).map(|(it, _)| it.end - it.start).sum();
     if kept as f64 > MAX_SHARE * text.len() as f64 {
         return Extent::Whole;
@@ -104,6 +104,38 @@ pub fn select(file: &SourceFile, markers: &[usize], min_bytes: usize) -> Extent 
         }
     }
     if ranges.is_empty() { Extent::Whole } else { Extent::Items(ranges) }
+}
+
+/// Keep the definitions that the items in `work` use, and theirs, to a fixed point.
+fn close_over_definitions(
+    text: &str,
+    items: &[Item<'_>],
+    by_name: &HashMap<&str, Vec<usize>>,
+    keep: &mut [bool],
+    work: &mut Vec<usize>,
+) {
+    while let Some(i) = work.pop() {
+        let it = &items[i];
+        for id in identifiers(&text[it.start..it.end]) {
+            if let Some(defs) = by_name.get(id) {
+                for &j in defs {
+                    if !keep[j] {
+                        keep[j] = true;
+                        work.push(j);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The object a top-level statement calls or configures: `axios` in
+/// `axios.defaults.timeout = ...`, `axiosRetry` in `axiosRetry(client, ...)`. `None`
+/// for declarations and anything else that does not start `name.` or `name(`.
+fn configured_object(item: &str) -> Option<&str> {
+    let name = identifiers(item).next()?;
+    let rest = item.strip_prefix(name)?;
+    rest.starts_with(['.', '(']).then_some(name)
 }
 
 /// Identifier-like words in `text` (strings included: an f-string or template hole
@@ -406,6 +438,17 @@ mod tests {
         assert_eq!(heads, ["const a = `", "export async function real() {", "const { p, q } = require(\"m\");"]);
         assert_eq!(got[1].1, ["real"]);
         assert_eq!(got[2].1, ["p", "q"]);
+    }
+
+    #[test]
+    fn statements_configuring_kept_objects_are_kept() {
+        let text = "import axios from \"axios\";\n\naxios.defaults.timeout = 30_000;\n\nexport function unrelated(x) {\n  return x * 2;\n}\n\nexport async function create(body) {\n  return axios.post(\"https://api-singapore.klingai.com/v1/videos/text2video\", body);\n}\n";
+        let file = SourceFile::new("k.js".into(), Lang::JavaScript, text.into());
+        let markers = [text.find("klingai").expect("the fixture has a marker")];
+        let Extent::Items(ranges) = select(&file, &markers, 0) else { panic!("expected a partial selection") };
+        let kept: String = ranges.iter().map(|r| &text[r.clone()]).collect();
+        assert!(kept.contains("axios.defaults.timeout"), "{kept}");
+        assert!(!kept.contains("unrelated"), "{kept}");
     }
 
     #[test]

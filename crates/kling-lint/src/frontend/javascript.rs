@@ -78,15 +78,36 @@ impl<'s> Lower<'s> {
             }
             "class_declaration" | "abstract_class_declaration" => self.class(node),
             "public_field_definition" | "field_definition" => {
-                let is_static = named_children(node).iter().any(|c| c.kind() == "static")
-                    || self.text(node).trim_start().starts_with("static ")
-                    || node.child(0).is_some_and(|c| c.kind() == "static");
+                // `static` is an anonymous token, after decorators and TypeScript's
+                // `private`/`readonly` modifiers.
+                let is_static = {
+                    let mut cursor = node.walk();
+                    node.children(&mut cursor).any(|c| c.kind() == "static")
+                };
                 let name = node.child_by_field_name("name").or_else(|| node.child_by_field_name("property"));
                 let value = node.child_by_field_name("value");
-                // Instance fields are initialised per object (like a constructor);
-                // static fields once, when the class is defined.
-                let level = if is_static { Level::Class } else { Level::Function };
-                let saved = std::mem::replace(&mut self.b.level, level);
+                // Static fields are initialised once, when the class is defined.
+                // Instance fields per object: lowered as the body of an unnamed method
+                // of the class, the way a constructor would set them, so that
+                // `this.http` in a method resolves to the field's initialiser.
+                let scope = if is_static {
+                    None
+                } else {
+                    let sp = span(node);
+                    let function = Function {
+                        name: None,
+                        class: self.b.class.clone(),
+                        params: Vec::new(),
+                        span: sp,
+                        body: sp,
+                        parent: None,
+                        is_async: false,
+                        returns: Vec::new(),
+                        decorators: Vec::new(),
+                    };
+                    Some(self.b.enter_function(function))
+                };
+                let saved = std::mem::replace(&mut self.b.level, if is_static { Level::Class } else { Level::Function });
                 let v = value.map(|v| self.expr(v));
                 if let Some(n) = name {
                     let this = self.b.name("this", span(n));
@@ -95,6 +116,9 @@ impl<'s> Lower<'s> {
                     self.b.assign(target, v, span(node), DeclKind::Assign);
                 }
                 self.b.level = saved;
+                if let Some(scope) = scope {
+                    self.b.leave(scope);
+                }
             }
             "if_statement" => self.if_chain(node),
             "while_statement" => {
@@ -220,26 +244,96 @@ impl<'s> Lower<'s> {
         }
     }
 
+    /// Bind the names in a declaration or assignment target. Destructuring is lowered
+    /// to the reads it performs, so that `const { task_status } = data` binds
+    /// `task_status` to `data.task_status` and `const [first] = videos` binds `first`
+    /// to `videos[0]`; a default (`{ base = "..." }`) becomes `value ?? default`.
     fn bind_pattern(&mut self, pattern: Node<'_>, value: Option<ExprId>, at: Span, decl: DeclKind) {
+        if !self.b.descend() {
+            return;
+        }
         match pattern.kind() {
             "identifier" => {
                 let t = self.expr(pattern);
                 self.b.assign(t, value, at, decl);
             }
-            "object_pattern" | "array_pattern" => {
+            "object_pattern" => {
                 for c in named_children(pattern) {
-                    let target = match c.kind() {
-                        "shorthand_property_identifier_pattern" => Some(c),
-                        "pair_pattern" => c.child_by_field_name("value"),
-                        "object_assignment_pattern" | "assignment_pattern" => c.child_by_field_name("left"),
-                        "identifier" => Some(c),
-                        _ => None,
-                    };
-                    if let Some(t) = target {
-                        let name = self.text(t).to_owned();
-                        let e = self.b.name(&name, span(t));
-                        self.b.assign(e, None, at, decl);
+                    match c.kind() {
+                        "shorthand_property_identifier_pattern" => {
+                            let key = self.text(c).to_owned();
+                            let read = value.map(|v| self.b.expr(ExprKind::Member(v, key.clone().into()), span(c)));
+                            let t = self.b.name(&key, span(c));
+                            self.b.assign(t, read, at, decl);
+                        }
+                        "pair_pattern" => {
+                            let key = c.child_by_field_name("key").and_then(|k| match k.kind() {
+                                "property_identifier" | "number" => Some(self.text(k).to_owned()),
+                                "string" => Some(self.string_value(k)),
+                                _ => None,
+                            });
+                            let read = match (value, key) {
+                                (Some(v), Some(key)) => Some(self.b.expr(ExprKind::Member(v, key.into()), span(c))),
+                                _ => None,
+                            };
+                            if let Some(target) = c.child_by_field_name("value") {
+                                self.bind_pattern(target, read, at, decl);
+                            }
+                        }
+                        "object_assignment_pattern" => {
+                            let Some(left) = c.child_by_field_name("left") else { continue };
+                            let key = self.text(left).to_owned();
+                            let read = value.map(|v| self.b.expr(ExprKind::Member(v, key.clone().into()), span(left)));
+                            let read = self.with_default(read, c.child_by_field_name("right"), span(c));
+                            let t = self.b.name(&key, span(left));
+                            self.b.assign(t, read, at, decl);
+                        }
+                        "rest_pattern" => {
+                            if let Some(inner) = named_children(c).first().copied() {
+                                self.bind_pattern(inner, None, at, decl);
+                            }
+                        }
+                        _ => {}
                     }
+                }
+            }
+            "array_pattern" => {
+                // Holes (`[, second]`) count: the index advances at every comma.
+                let mut index = 0u32;
+                let mut cursor = pattern.walk();
+                let children: Vec<Node<'_>> = pattern.children(&mut cursor).collect();
+                for c in children {
+                    if c.kind() == "," {
+                        index += 1;
+                        continue;
+                    }
+                    if !c.is_named() || c.kind() == "comment" {
+                        continue;
+                    }
+                    let read = value.map(|v| {
+                        let i = self.b.expr(ExprKind::Number { value: f64::from(index), integer: true }, span(c));
+                        self.b.expr(ExprKind::Index(v, i), span(c))
+                    });
+                    match c.kind() {
+                        "assignment_pattern" => {
+                            let read = self.with_default(read, c.child_by_field_name("right"), span(c));
+                            if let Some(left) = c.child_by_field_name("left") {
+                                self.bind_pattern(left, read, at, decl);
+                            }
+                        }
+                        "rest_pattern" => {
+                            if let Some(inner) = named_children(c).first().copied() {
+                                self.bind_pattern(inner, None, at, decl);
+                            }
+                        }
+                        _ => self.bind_pattern(c, read, at, decl),
+                    }
+                }
+            }
+            "assignment_pattern" => {
+                let read = self.with_default(value, pattern.child_by_field_name("right"), span(pattern));
+                if let Some(left) = pattern.child_by_field_name("left") {
+                    self.bind_pattern(left, read, at, decl);
                 }
             }
             _ => {
@@ -247,6 +341,18 @@ impl<'s> Lower<'s> {
                 self.b.assign(t, value, at, decl);
             }
         }
+        self.b.ascend();
+    }
+
+    /// `read ?? default` for a destructuring default; the default alone when nothing is
+    /// read.
+    fn with_default(&mut self, read: Option<ExprId>, default: Option<Node<'_>>, sp: Span) -> Option<ExprId> {
+        let Some(d) = default else { return read };
+        let d = self.expr(d);
+        Some(match read {
+            Some(r) => self.b.expr(ExprKind::Binary(BinOp::Or, r, d), sp),
+            None => d,
+        })
     }
 
     /// Lower a function of any form and return the expression that refers to it.
@@ -262,9 +368,9 @@ impl<'s> Lower<'s> {
             node.children(&mut c).any(|ch| ch.kind() == "async")
         };
         let body = node.child_by_field_name("body");
-        let params = match node.child_by_field_name("parameters").or_else(|| node.child_by_field_name("parameter")) {
+        let (params, patterns) = match node.child_by_field_name("parameters").or_else(|| node.child_by_field_name("parameter")) {
             Some(p) => self.params(p),
-            None => Vec::new(),
+            None => (Vec::new(), Vec::new()),
         };
         let function = Function {
             name: name.map(Into::into),
@@ -279,6 +385,11 @@ impl<'s> Lower<'s> {
         };
         let scope = self.b.enter_function(function);
         let fid = scope.id.expect("a function was entered");
+        // `function onCallback({ task_status })`: the fields of an argument we cannot see.
+        for pat in patterns {
+            let arg = self.b.other(span(pat));
+            self.bind_pattern(pat, Some(arg), span(pat), DeclKind::Let);
+        }
         if let Some(body) = body {
             if body.kind() == "statement_block" {
                 self.stmts(body);
@@ -291,18 +402,22 @@ impl<'s> Lower<'s> {
         self.b.expr(ExprKind::Closure(fid), sp)
     }
 
-    fn params(&mut self, node: Node<'_>) -> Vec<Param> {
+    /// The parameters, and the destructuring patterns among them (bound once the
+    /// function is entered). Every parameter keeps its position, so that a summary's
+    /// "the sleep is parameter 1" stays true next to a destructured parameter 0.
+    fn params<'t>(&mut self, node: Node<'t>) -> (Vec<Param>, Vec<Node<'t>>) {
         if node.kind() == "identifier" {
-            return vec![Param { name: self.text(node).into(), default: None }];
+            return (vec![Param { name: self.text(node).into(), default: None }], Vec::new());
         }
         let mut out = Vec::new();
+        let mut patterns = Vec::new();
         for p in named_children(node) {
             let (pat, default) = match p.kind() {
                 "required_parameter" | "optional_parameter" => {
                     (p.child_by_field_name("pattern"), p.child_by_field_name("value"))
                 }
                 "assignment_pattern" => (p.child_by_field_name("left"), p.child_by_field_name("right")),
-                "identifier" => (Some(p), None),
+                "identifier" | "object_pattern" | "array_pattern" => (Some(p), None),
                 "rest_pattern" => (named_children(p).first().copied(), None),
                 _ => (None, None),
             };
@@ -313,10 +428,13 @@ impl<'s> Lower<'s> {
                 } else {
                     self.text(pat).to_owned()
                 };
+                if matches!(pat.kind(), "object_pattern" | "array_pattern") {
+                    patterns.push(pat);
+                }
                 out.push(Param { name: name.into(), default });
             }
         }
-        out
+        (out, patterns)
     }
 
     fn class(&mut self, node: Node<'_>) {
@@ -576,6 +694,13 @@ impl<'s> Lower<'s> {
                 }
                 value.unwrap_or_else(|| self.b.other(sp))
             }
+            // `attempt++` is `attempt += 1`: the counter changes, so it is no constant.
+            "update_expression" => {
+                let target = self.opt_expr(node.child_by_field_name("argument"), sp);
+                let one = self.b.expr(ExprKind::Number { value: 1.0, integer: true }, sp);
+                self.b.assign(target, Some(one), sp, DeclKind::Augmented);
+                target
+            }
             "arrow_function" | "function_expression" | "function" | "generator_function" => self.function(node, None),
             "class" => {
                 self.class(node);
@@ -651,6 +776,9 @@ impl<'s> Lower<'s> {
         let is_new = node.kind() == "new_expression";
         let callee_node = node.child_by_field_name(if is_new { "constructor" } else { "function" });
         let callee = self.opt_expr(callee_node, sp);
+        if let Some(test) = self.membership(node, callee) {
+            return test;
+        }
         let mut args = Vec::new();
         if let Some(arguments) = node.child_by_field_name("arguments") {
             if arguments.kind() == "template_string" {
@@ -670,6 +798,26 @@ impl<'s> Lower<'s> {
             }
         }
         self.b.call(callee, args, sp, is_new)
+    }
+
+    /// `["succeed", "failed"].includes(status)` is JavaScript's `status in (...)`:
+    /// lowered to that comparison, so rules read it as they read Python's `in`.
+    fn membership(&mut self, node: Node<'_>, callee: ExprId) -> Option<ExprId> {
+        if node.kind() != "call_expression" {
+            return None;
+        }
+        let ExprKind::Member(list, ref method) = self.b.facts.expr(callee).kind else { return None };
+        if &**method != "includes" || !matches!(self.b.facts.expr(list).kind, ExprKind::List(_)) {
+            return None;
+        }
+        let args = node.child_by_field_name("arguments").filter(|a| a.kind() == "arguments")?;
+        let args = named_children(args);
+        let [item] = args.as_slice() else { return None };
+        if item.kind() == "spread_element" {
+            return None;
+        }
+        let item = self.expr(*item);
+        Some(self.b.expr(ExprKind::Binary(BinOp::In, item, list), span(node)))
     }
 
     fn template(&mut self, node: Node<'_>) -> ExprId {

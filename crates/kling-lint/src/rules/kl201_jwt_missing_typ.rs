@@ -2,6 +2,7 @@
 
 use super::Checker;
 use crate::analysis::idioms::JwtLib;
+use crate::analysis::kling::Credential;
 use crate::diagnostic::Fix;
 use crate::facts::{ExprKind, MapId, MapKind};
 use crate::lang::Lang;
@@ -172,7 +173,7 @@ fn hand_built_headers(cx: &mut Checker<'_, '_>, seen: &[MapId]) {
         let names = names_of(unit, m);
         let used = unit.facts.calls.iter().any(|c| c.func == map.func && c.args.iter().any(|a| unit.mentions(a.value, &names, m)));
         let serialised = signs_by_hand && used;
-        if serialised {
+        if serialised && signs_kling_token(unit, map.func) {
             let fix = add_typ_fix(cx, m);
             let d = cx.report(map.span, "this hand-built JWT header has no `typ`; Kling rejects tokens without `typ: \"JWT\"` (401, code 1002)");
             d.label("no \"typ\"");
@@ -181,6 +182,21 @@ fn hand_built_headers(cx: &mut Checker<'_, '_>, seen: &[MapId]) {
             }
         }
     }
+}
+
+/// Whether a function that signs a token by hand signs a Kling one: its claims name
+/// the access key as `iss`, a call in it takes the secret key, or it is Kling code by
+/// name. A webhook signature for another service in a Kling module is not.
+fn signs_kling_token(unit: &crate::analysis::Unit<'_>, func: Option<crate::facts::FuncId>) -> bool {
+    let kling_claims = unit.facts.maps.iter().any(|c| {
+        c.func == func && c.get("iss").is_some_and(|iss| unit.carries(iss.value, Credential::AccessKey))
+    });
+    let secret_key = unit.facts.calls.iter().any(|c| c.func == func && c.args.iter().any(|a| unit.carries(a.value, Credential::SecretKey)));
+    let kling_code = unit.func_chain(func).any(|f| {
+        let function = unit.facts.function(f);
+        [&function.name, &function.class].into_iter().flatten().any(|n| n.to_ascii_lowercase().contains("kling"))
+    });
+    kling_claims || secret_key || kling_code
 }
 
 fn names_of<'a>(unit: &crate::analysis::Unit<'a>, m: MapId) -> Vec<&'a str> {

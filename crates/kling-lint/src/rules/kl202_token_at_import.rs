@@ -3,7 +3,7 @@
 
 use super::Checker;
 use crate::analysis::Unit;
-use crate::facts::{ExprId, ExprKind, Level, Span};
+use crate::facts::{DeclKind, ExprId, ExprKind, Level, Span};
 use crate::lang::Lang;
 
 pub(crate) fn check(cx: &mut Checker<'_, '_>) {
@@ -14,6 +14,9 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
         }
         let Some(value) = a.value else { continue };
         let Some(mint) = minting_call(unit, value, 0) else { continue };
+        if refreshed(unit, a.target) {
+            continue;
+        }
         let what = match (a.level, unit.file.lang) {
             (Level::Class, _) => "when the class is defined",
             (_, Lang::Go) => "once, when the package is initialised,",
@@ -44,6 +47,25 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
             }
         }
     }
+}
+
+/// Whether the variable or field a token was first stored in is minted again inside
+/// a function (a refresh timer, a re-login on 401): then the start-up token is only
+/// the first of many. JavaScript and TypeScript only, where a plain assignment (not
+/// a `let`/`const`) in a function writes the outer variable; in Python the same
+/// spelling makes a new local.
+fn refreshed(unit: &Unit<'_>, target: ExprId) -> bool {
+    if !unit.file.lang.is_js() {
+        return false;
+    }
+    let same_target = |a: &crate::facts::Assign| match (&unit.facts.expr(target).kind, &unit.facts.expr(a.target).kind) {
+        (ExprKind::Name(x), ExprKind::Name(y)) => x == y && a.decl == DeclKind::Assign,
+        (ExprKind::Member(_, x), ExprKind::Member(_, y)) => x == y,
+        _ => false,
+    };
+    unit.facts.assigns.iter().any(|a| {
+        a.level == Level::Function && same_target(a) && a.value.is_some_and(|v| minting_call(unit, v, 0).is_some())
+    })
 }
 
 /// The span of the call in `e` that mints a Kling token, following helpers, lazy

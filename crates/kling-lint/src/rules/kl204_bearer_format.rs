@@ -214,7 +214,16 @@ fn prefix_fix(unit: &Unit<'_>, value: ExprId) -> Option<Fix> {
     if !matches!(expr.kind, ExprKind::Name(_) | ExprKind::Member(..) | ExprKind::Call(_)) {
         return None;
     }
-    let src = unit.text(expr.span);
+    let mut span = expr.span;
+    // `await klingToken()`: the prefix must wrap the awaited value, not the promise.
+    if let ExprKind::Call(c) = expr.kind
+        && unit.facts.call(c).awaited
+    {
+        let before = unit.file.text[..span.start as usize].trim_end();
+        let keyword = before.strip_suffix("await")?;
+        span.start = keyword.len() as u32;
+    }
+    let src = unit.text(span);
     if src.contains('\n') {
         return None;
     }
@@ -225,5 +234,5 @@ fn prefix_fix(unit: &Unit<'_>, value: ExprId) -> Option<Fix> {
         Lang::Rust => format!("format!(\"Bearer {{}}\", {src})"),
         _ => return None,
     };
-    Some(Fix::safe("prefix the token with `Bearer `", expr.span, replacement))
+    Some(Fix::safe("prefix the token with `Bearer `", span, replacement))
 }

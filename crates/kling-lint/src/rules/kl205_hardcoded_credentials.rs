@@ -106,7 +106,10 @@ fn is_kling_secret_name(unit: &Unit<'_>, name: &str, has_access_key: bool) -> bo
     if !secret || n.contains("access") {
         return false;
     }
-    n.contains("kling") || (unit.is_kling_file() && has_access_key && (n == "sk" || n.ends_with("secretkey")))
+    // A generic name (`SECRET_KEY`, `apiSecretKey`) may be Kling's; one that names
+    // something else (`STRIPE_SECRET_KEY`, `AWS_SECRET_KEY`) is another service's.
+    let generic = n.strip_suffix("secretkey").is_some_and(|prefix| matches!(prefix, "" | "api" | "app" | "client" | "my" | "default"));
+    n.contains("kling") || (unit.is_kling_file() && has_access_key && (n == "sk" || generic))
 }
 
 /// The span of a literal that looks like a real secret (not a placeholder).

@@ -96,8 +96,20 @@ fn is_result_url(unit: &Unit<'_>, n: &crate::facts::Expr) -> bool {
     if !key.is_some_and(|k| k.eq_ignore_ascii_case("url")) {
         return false;
     }
-    let text = unit.text(unit.facts.expr(obj).span).to_ascii_lowercase();
-    text.contains("videos") || text.contains("images") || text.contains("task_result") || text.contains("taskresult")
+    let mut text = unit.text(unit.facts.expr(obj).span).to_ascii_lowercase();
+    // `video.url` after `const [video] = task.task_result.videos`: what the name holds.
+    let held = unit.deref(obj);
+    if held != obj {
+        text.push(' ');
+        text.push_str(&unit.text(unit.facts.expr(held).span).to_ascii_lowercase());
+        if let ExprKind::Index(o, _) | ExprKind::Member(o, _) = unit.facts.expr(held).kind {
+            text.push(' ');
+            text.push_str(&unit.text(unit.facts.expr(o).span).to_ascii_lowercase());
+        }
+    }
+    // `videos`/`images` alone are common words (a GIF search's `gif.images.original.url`);
+    // they point at a Kling result only in a file about Kling.
+    text.contains("task_result") || text.contains("taskresult") || ((text.contains("videos") || text.contains("images")) && unit.is_kling_file())
 }
 
 /// Whether the function downloads something (a GET of a URL, a download helper).
@@ -111,6 +123,12 @@ fn downloads_in(unit: &Unit<'_>, func: Option<FuncId>) -> bool {
             || name.contains("upload")
             || name.contains("mirror")
             || name.contains("copy_to")
-            || unit.http_call(c).is_some_and(|h| h.method.as_deref().is_none_or(|m| m == "GET"))
+            || unit.http_call(c).is_some_and(|h| h.method.as_deref().is_none_or(|m| m == "GET") && !queries_kling_api(unit, h.url))
     })
+}
+
+/// Whether a GET goes to a Kling API endpoint (`/v1/videos/text2video/{id}`): that
+/// reads the task, it does not download the video.
+fn queries_kling_api(unit: &Unit<'_>, url: Option<ExprId>) -> bool {
+    url.and_then(|u| unit.url_info(u)).is_some_and(|info| info.kling && (info.resource.is_some() || info.costs))
 }

@@ -29,7 +29,11 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
         if let Some(why) = c.delay {
             cx.report(c.span, format!("{} retries Kling requests without exponential backoff and jitter: {why}", c.lib))
                 .label("no backoff")
-                .help("use exponential waits with jitter (tenacity: wait_random_exponential; backoff: backoff.expo)");
+                .help(match c.lib {
+                    "axios-retry" => "use retryDelay: axiosRetry.exponentialDelay, which grows and adds jitter",
+                    "p-retry" => "keep p-retry's growing factor (the default, 2) and set randomize: true",
+                    _ => "use exponential waits with jitter (tenacity: wait_random_exponential; backoff: backoff.expo)",
+                });
         }
     }
 }

@@ -18,7 +18,11 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
         if let Some(why) = c.unbounded {
             cx.report(c.span, format!("{} retries Kling requests with no attempt limit: {why}", c.lib))
                 .label("no retry cap")
-                .help("cap the attempts at 3-5 (tenacity: stop=stop_after_attempt(5); backoff: max_tries=5)");
+                .help(match c.lib {
+                    "axios-retry" => "cap the attempts at 3-5: retries: 4",
+                    "p-retry" => "cap the attempts at 3-5: retries: 4, without forever: true",
+                    _ => "cap the attempts at 3-5 (tenacity: stop=stop_after_attempt(5); backoff: max_tries=5)",
+                });
         }
     }
 }

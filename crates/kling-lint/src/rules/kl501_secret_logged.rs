@@ -27,6 +27,11 @@ fn leaked(unit: &Unit<'_>, e: ExprId) -> Option<&'static str> {
     let mut found = None;
     walk_unredacted(unit, e, 0, &mut |x| {
         let name = match &unit.facts.expr(x).kind {
+            // `headers.Authorization`, JavaScript's spelling of `headers["Authorization"]`.
+            ExprKind::Member(_, n) if n.eq_ignore_ascii_case("authorization") => {
+                found = Some("the Authorization header");
+                return true;
+            }
             ExprKind::Name(n) | ExprKind::Member(_, n) => n.to_string(),
             ExprKind::Index(_, k) => match unit.facts.str_of(*k) {
                 Some(s) if s.eq_ignore_ascii_case("authorization") => {
@@ -135,6 +140,8 @@ fn walk_unredacted(unit: &Unit<'_>, e: ExprId, depth: u32, f: &mut dyn FnMut(Exp
         }),
         ExprKind::Binary(_, l, r) => walk_unredacted(unit, *l, depth + 1, f) || walk_unredacted(unit, *r, depth + 1, f),
         ExprKind::List(items) => items.iter().any(|i| walk_unredacted(unit, *i, depth + 1, f)),
+        // Structured loggers take an object: pino's `logger.debug({ headers }, "...")`.
+        ExprKind::Map(m) => unit.facts.map(*m).entries.iter().any(|en| walk_unredacted(unit, en.value, depth + 1, f)),
         ExprKind::Call(c) => {
             let call: &Call = unit.facts.call(*c);
             let name = unit.facts.callee_name(call).unwrap_or("").to_ascii_lowercase();

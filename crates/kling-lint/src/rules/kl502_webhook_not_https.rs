@@ -2,25 +2,43 @@
 
 use super::Checker;
 use crate::analysis::Unit;
-use crate::facts::ExprId;
+use crate::analysis::values::Frag;
+use crate::facts::{ExprId, MapKind};
 
 pub(crate) fn check(cx: &mut Checker<'_, '_>) {
     let unit = cx.unit;
     let kling = unit.is_kling_file() || unit.file.lang.is_config();
     let mut sites: Vec<(ExprId, String)> = Vec::new();
-    for m in &unit.facts.maps {
-        for e in &m.entries {
-            if is_callback_name(&e.key) && (kling || &*e.key == "callback_url") {
-                sites.push((e.value, e.key.to_string()));
-            }
-        }
-    }
+    let mut assigned: Vec<ExprId> = Vec::new();
     for a in &unit.facts.assigns {
         if let (Some(name), Some(v)) = (unit.facts.name_of(a.target), a.value)
             && is_callback_name(name)
             && (kling || name.to_ascii_lowercase().contains("kling"))
         {
             sites.push((v, name.to_owned()));
+            assigned.push(v);
+        }
+    }
+    for (i, m) in unit.facts.maps.iter().enumerate() {
+        for e in &m.entries {
+            if !is_callback_name(&e.key) || !(kling || &*e.key == "callback_url") {
+                continue;
+            }
+            // A look-alike key in some other object (Passport's OAuth `callbackURL`) is
+            // not Kling's: only the wire name `callback_url`, a Kling-named key, or a
+            // key of a typed request struct or of a Kling request body counts.
+            let wire_name = &*e.key == "callback_url" || e.key.to_ascii_lowercase().contains("kling");
+            let request = matches!(m.kind, MapKind::Struct(_)) || unit.bodies().iter().any(|(b, _)| b.index() == i);
+            if !wire_name && !request {
+                continue;
+            }
+            // `module.exports = { KLING_CALLBACK_URL }` re-exports a value already
+            // reported where it is assigned.
+            let d = unit.deref(e.value);
+            if d != e.value && assigned.contains(&d) {
+                continue;
+            }
+            sites.push((e.value, e.key.to_string()));
         }
     }
     for (value, name) in sites {
@@ -41,9 +59,13 @@ fn is_callback_name(name: &str) -> bool {
     l.contains("callbackurl") || l.contains("webhookurl") && l.contains("kling")
 }
 
+/// The literal start of a URL; past an environment lookup, its default
+/// (`process.env.KLING_CALLBACK_URL ?? "http://..."`).
 fn first_literal(unit: &Unit<'_>, e: ExprId) -> Option<String> {
-    match unit.fragments(e).into_iter().next()? {
-        crate::analysis::values::Frag::Lit(s) if s.starts_with("http") => Some(s),
+    let frags = unit.fragments(e);
+    let first = frags.iter().find(|f| !matches!(f, Frag::Opaque(h) if h.starts_with("env:")))?;
+    match first {
+        Frag::Lit(s) if s.starts_with("http") => Some(s.clone()),
         _ => None,
     }
 }
@@ -54,7 +76,9 @@ fn is_loopback(url: &str) -> bool {
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
     let name = if host.starts_with('[') { host.split(']').next().map(|h| &h[1..]).unwrap_or("") } else { host.split(':').next().unwrap_or("") };
-    name == "localhost" || name.starts_with("127.") || name == "::1" || name.ends_with(".localhost")
+    // `127.example.com` is a host name, not the loopback network.
+    let loopback_ip = name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    name == "localhost" || loopback_ip || name.ends_with(".localhost")
 }
 
 #[cfg(test)]
