@@ -133,50 +133,51 @@ pub fn lint(paths: &[PathBuf], options: &LintOptions) -> Result<Report, Error> {
     let scanned = AtomicUsize::new(0);
     let loaded: Mutex<Vec<Loaded>> = Mutex::new(Vec::new());
     let errors: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let early: Mutex<Vec<Diagnostic>> = Mutex::new(Vec::new());
 
-    let visit = |path: &Path, lang: Lang| {
-        let bytes = match read_limited(path) {
-            Ok(Some(b)) => b,
-            Ok(None) => return,
-            Err(e) => {
-                errors.lock().expect("no panics while held").push(format!("{}: {e}", display_path(path, &options.cwd).display()));
-                return;
-            }
-        };
-        if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() || discover::has_generated_header(&bytes) {
-            return;
-        }
-        scanned.fetch_add(1, Ordering::Relaxed);
-        if !prefilter.matches(&bytes) {
-            return;
-        }
-        let shown = display_path(path, &options.cwd);
-        let text = match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                let at = e.utf8_error().valid_up_to();
-                let source = SourceFile::new(shown, lang, String::from_utf8_lossy(e.as_bytes()).into());
-                let err = ParseError { span: Span::new(at, at + 1), message: "the file is not valid UTF-8".into() };
-                loaded.lock().expect("no panics while held").push(Loaded { source: Arc::new(source), facts: Err(err), exports: Exports::new() });
-                return;
-            }
-        };
-        let source = SourceFile::new(shown, lang, text.into());
-        let extent = if options.partial_parse {
-            chunks::select(&source, &prefilter.positions(source.text.as_bytes()), options.partial_parse_min_bytes)
-        } else {
-            Extent::Whole
-        };
-        let facts = frontend::lower(&source, &extent);
-        let exports = match &facts {
-            Ok(f) => Unit::new(&source, f, &[], &options.context).exports(),
-            Err(_) => Exports::new(),
-        };
-        loaded.lock().expect("no panics while held").push(Loaded { source: Arc::new(source), facts, exports });
-    };
+    // The walker's threads read and prefilter; parsing and lowering happen on our own
+    // workers, fed through a channel so they overlap with the walk. Our workers get a
+    // generous stack: lowering recurses (to a bounded depth) over syntax trees.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(PathBuf, Lang, Vec<u8>)>(256);
+    let rx = Mutex::new(rx);
     let on_error = |e: String| errors.lock().expect("no panics while held").push(e);
-    discover::walk(paths, threads, &exclude, &visit, &on_error);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            std::thread::Builder::new()
+                .stack_size(WORKER_STACK)
+                .spawn_scoped(scope, || {
+                    loop {
+                        let next = rx.lock().expect("no panics while held").recv();
+                        let Ok((shown, lang, bytes)) = next else { break };
+                        let file = load(shown, lang, bytes, &prefilter, options);
+                        loaded.lock().expect("no panics while held").push(file);
+                    }
+                })
+                .expect("a worker thread starts");
+        }
+        let visit = |path: &Path, lang: Lang| {
+            let bytes = match read_limited(path) {
+                Ok(Some(b)) => b,
+                Ok(None) => return,
+                Err(e) => {
+                    let shown = display_path(path, &options.cwd);
+                    errors.lock().expect("no panics while held").push(format!("{}: {e}", shown.display()));
+                    return;
+                }
+            };
+            if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() || discover::has_generated_header(&bytes) {
+                return;
+            }
+            scanned.fetch_add(1, Ordering::Relaxed);
+            if prefilter.matches(&bytes) {
+                // The workers keep receiving until the walk ends, so a send cannot fail.
+                let _ = tx.send((display_path(path, &options.cwd), lang, bytes));
+            }
+        };
+        discover::walk(paths, threads, &exclude, &visit, &on_error);
+        // Closing the channel lets the workers finish.
+        drop(visit);
+        drop(tx);
+    });
 
     let mut files = loaded.into_inner().expect("no panics while held");
     // Deterministic order: output never depends on thread scheduling.
@@ -189,16 +190,19 @@ pub fn lint(paths: &[PathBuf], options: &LintOptions) -> Result<Report, Error> {
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for _ in 0..threads.min(files.len().max(1)) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= files.len() {
-                        break;
+            std::thread::Builder::new()
+                .stack_size(WORKER_STACK)
+                .spawn_scoped(scope, || {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= files.len() {
+                            break;
+                        }
+                        let diags = check_file(i, &files, &by_dir, &enabled, &per_file, options);
+                        results.lock().expect("no panics while held").push((i, diags));
                     }
-                    let diags = check_file(i, &files, &by_dir, &enabled, &per_file, options);
-                    results.lock().expect("no panics while held").push((i, diags));
-                }
-            });
+                })
+                .expect("a worker thread starts");
         }
     });
     let mut results = results.into_inner().expect("no panics while held");
@@ -210,7 +214,6 @@ pub fn lint(paths: &[PathBuf], options: &LintOptions) -> Result<Report, Error> {
         io_errors: errors.into_inner().expect("no panics while held"),
         ..Report::default()
     };
-    report.diagnostics.extend(early.into_inner().expect("no panics while held"));
     for (i, diags) in results {
         if !diags.is_empty() {
             report.sources.insert(files[i].source.path.clone(), files[i].source.clone());
@@ -220,6 +223,36 @@ pub fn lint(paths: &[PathBuf], options: &LintOptions) -> Result<Report, Error> {
     report.diagnostics.sort_by(|a, b| (&a.path, a.start, a.rule).cmp(&(&b.path, b.start, b.rule)));
     report.io_errors.sort();
     Ok(report)
+}
+
+/// Stack size of the parsing and checking workers.
+const WORKER_STACK: usize = 64 * 1024 * 1024;
+
+/// Decode, parse and lower one file that passed the prefilter, and summarise what it
+/// exports to its package.
+fn load(shown: PathBuf, lang: Lang, bytes: Vec<u8>, prefilter: &Prefilter, options: &LintOptions) -> Loaded {
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let source = SourceFile::new(shown, lang, String::from_utf8_lossy(e.as_bytes()).into());
+            // The invalid byte became U+FFFD, three bytes long, in the decoded text.
+            let err = ParseError { span: Span::new(at, at + '\u{fffd}'.len_utf8()), message: "the file is not valid UTF-8".into() };
+            return Loaded { source: Arc::new(source), facts: Err(err), exports: Exports::new() };
+        }
+    };
+    let source = SourceFile::new(shown, lang, text.into());
+    let extent = if options.partial_parse {
+        chunks::select(&source, &prefilter.positions(source.text.as_bytes()), options.partial_parse_min_bytes)
+    } else {
+        Extent::Whole
+    };
+    let facts = frontend::lower(&source, &extent);
+    let exports = match &facts {
+        Ok(f) => Unit::new(&source, f, &[], &options.context).exports(),
+        Err(_) => Exports::new(),
+    };
+    Loaded { source: Arc::new(source), facts, exports }
 }
 
 fn group_by_dir(files: &[Loaded]) -> HashMap<PathBuf, Vec<usize>> {

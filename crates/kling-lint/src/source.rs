@@ -46,7 +46,12 @@ impl SourceFile {
 
     /// The 1-based position of byte `offset`.
     pub fn position(&self, offset: u32) -> Position {
-        let offset = offset.min(self.text.len() as u32);
+        // Clamp into the text and back to a character boundary: spans from a lossily
+        // decoded file can point inside a replacement character.
+        let mut offset = offset.min(self.text.len() as u32);
+        while !self.text.is_char_boundary(offset as usize) {
+            offset -= 1;
+        }
         let line = self.line_index(offset);
         let start = self.line_starts[line] as usize;
         let column = self.text[start..offset as usize].chars().count() as u32 + 1;

@@ -74,16 +74,13 @@ impl Unit<'_> {
 
     /// Reads of `task_status` inside `span`.
     pub(crate) fn reads_status_in(&self, span: Span) -> bool {
-        self.facts.exprs.iter().any(|e| span.contains(e.span) && self.is_status_read(e))
+        self.status_reads_in(span).next().is_some()
     }
 
     /// Reads of `task_status` inside `span` on a value that a call inside `span`
     /// returned (`task = client.get(id)` then `task["task_status"]`).
     fn reads_fetched_status_in(&self, span: Span) -> bool {
-        self.facts.exprs.iter().any(|e| {
-            if !span.contains(e.span) || !self.is_status_read(e) {
-                return false;
-            }
+        self.status_reads_in(span).any(|e| {
             let mut object = match &e.kind {
                 ExprKind::Index(o, _) | ExprKind::Member(o, _) => *o,
                 ExprKind::Call(c) => match self.facts.expr(self.facts.call(*c).callee).kind {
@@ -104,7 +101,7 @@ impl Unit<'_> {
         })
     }
 
-    fn is_status_read(&self, e: &crate::facts::Expr) -> bool {
+    pub(crate) fn is_status_read(&self, e: &crate::facts::Expr) -> bool {
         match &e.kind {
             ExprKind::Index(_, k) => self.facts.str_of(*k) == Some("task_status"),
             ExprKind::Member(_, f) => matches!(&**f, "task_status" | "TaskStatus" | "taskStatus"),
@@ -136,9 +133,9 @@ impl Unit<'_> {
             .iter()
             .map(|e| BodyKey { key: e.key.clone(), value: e.value, key_span: e.key_span, span: e.span, written: false })
             .collect();
-        for var in self.vars_holding(m) {
-            for a in &self.facts.assigns {
-                if a.func != map.func || a.span.start < map.span.start {
+        for &var in self.vars_holding(m) {
+            for a in self.assigns_of(map.func) {
+                if a.span.start < map.span.start {
                     continue;
                 }
                 let (obj, key, key_span) = match &self.facts.expr(a.target).kind {
@@ -159,18 +156,6 @@ impl Unit<'_> {
             }
         }
         keys
-    }
-
-    /// Names a map literal is bound to.
-    fn vars_holding(&self, m: MapId) -> Vec<&str> {
-        let map = self.facts.map(m);
-        self.facts
-            .assigns
-            .iter()
-            .filter(|a| a.value.is_some_and(|v| matches!(self.facts.expr(v).kind, ExprKind::Map(x) if x == m)))
-            .filter(|a| a.func == map.func)
-            .filter_map(|a| self.facts.name_of(a.target))
-            .collect()
     }
 
     /// Whether a map is a Kling request body, and where it goes.
@@ -231,13 +216,10 @@ impl Unit<'_> {
     /// endpoint (the resource when the URL names it).
     fn body_flow(&self, m: MapId) -> Option<Option<ResourceId>> {
         let map = self.facts.map(m);
-        let mut names: Vec<&str> = self.vars_holding(m);
+        let mut names: Vec<&str> = self.vars_holding(m).to_vec();
         // One hop through serialisation: `data = json.dumps(body)`, `buf, _ := json.Marshal(body)`.
         let mut derived = Vec::new();
-        for a in &self.facts.assigns {
-            if a.func != map.func {
-                continue;
-            }
+        for a in self.assigns_of(map.func) {
             if let (Some(t), Some(v)) = (self.facts.name_of(a.target), a.value)
                 && self.mentions(v, &names, m)
                 && !names.contains(&t)
@@ -246,7 +228,7 @@ impl Unit<'_> {
             }
         }
         names.extend(derived);
-        for call in &self.facts.calls {
+        for call in self.calls_of(map.func) {
             // A Rust builder takes the body in a link of the chain the request ends:
             // reqwest's `client.post(url).json(&body).send()`.
             let in_chain = || self.file.lang == crate::lang::Lang::Rust && self.mentions(call.callee, &names, m);
@@ -480,6 +462,15 @@ impl Unit<'_> {
 
     /// What a loop does: whether it polls a Kling task, is bounded, and sleeps.
     pub(crate) fn loop_facts(&self, l: LoopId) -> LoopFacts {
+        if let Some(f) = self.loop_cache.borrow().get(&l) {
+            return f.clone();
+        }
+        let f = self.compute_loop_facts(l);
+        self.loop_cache.borrow_mut().insert(l, f.clone());
+        f
+    }
+
+    fn compute_loop_facts(&self, l: LoopId) -> LoopFacts {
         let lp = self.facts.loop_(l);
         let body = lp.body;
         let mut facts = LoopFacts { polls: false, kling: false, bounded: false, sleep: None };
@@ -520,8 +511,9 @@ impl Unit<'_> {
         }
         // Go: waiting on a ticker or timer made outside the loop (`<-ticker.C`,
         // `for range ticker.C`) paces the loop as a sleep does.
-        for (i, e) in self.facts.exprs.iter().enumerate() {
-            let in_loop = body.contains(e.span) || lp.iter.is_some_and(|it| it.index() == i);
+        for &i in self.channel_reads() {
+            let e = self.facts.expr(ExprId(i));
+            let in_loop = body.contains(e.span) || lp.iter.is_some_and(|it| it.index() == i as usize);
             if !in_loop {
                 continue;
             }
@@ -604,8 +596,8 @@ impl Unit<'_> {
 
     fn loop_exit_bounds(&self, l: LoopId) -> bool {
         let lp = self.facts.loop_(l);
-        self.facts.exits.iter().any(|x| {
-            if !lp.body.contains(x.span) || x.func != lp.func {
+        self.exits_in(lp.body).any(|x| {
+            if x.func != lp.func {
                 return false;
             }
             let leaves = match x.kind {

@@ -75,6 +75,18 @@ pub(crate) struct Unit<'a> {
     computing: RefCell<HashSet<FuncId>>,
     kling_file: std::cell::OnceCell<bool>,
     bodies: std::cell::OnceCell<Vec<(crate::facts::MapId, kling::Body)>>,
+    // Indexes that keep every question linear in the file's size: generated and
+    // minified code has hundreds of thousands of calls, and a scan per function or
+    // per call would never finish.
+    calls_by_start: Vec<u32>,
+    exits_by_start: Vec<u32>,
+    calls_by_func: HashMap<Option<FuncId>, Vec<u32>>,
+    assigns_by_func: HashMap<Option<FuncId>, Vec<u32>>,
+    map_vars: HashMap<crate::facts::MapId, Vec<&'a str>>,
+    status_reads: std::cell::OnceCell<Vec<u32>>,
+    channel_reads: std::cell::OnceCell<Vec<u32>>,
+    pub(crate) loop_cache: RefCell<HashMap<crate::facts::LoopId, kling::LoopFacts>>,
+    pub(crate) retry_cache: std::cell::OnceCell<(Vec<retry::RetryLoop>, Vec<retry::RetryConfig>)>,
 }
 
 /// Receivers through which a method reaches its own object.
@@ -107,6 +119,25 @@ impl<'a> Unit<'a> {
             }
         }
         let imports = facts.imports.iter().map(|i| (&*i.local, i)).collect();
+        let mut calls_by_start: Vec<u32> = (0..facts.calls.len() as u32).collect();
+        calls_by_start.sort_by_key(|&i| facts.calls[i as usize].span.start);
+        let mut exits_by_start: Vec<u32> = (0..facts.exits.len() as u32).collect();
+        exits_by_start.sort_by_key(|&i| facts.exits[i as usize].span.start);
+        let mut calls_by_func: HashMap<Option<FuncId>, Vec<u32>> = HashMap::new();
+        for (i, c) in facts.calls.iter().enumerate() {
+            calls_by_func.entry(c.func).or_default().push(i as u32);
+        }
+        let mut assigns_by_func: HashMap<Option<FuncId>, Vec<u32>> = HashMap::new();
+        let mut map_vars: HashMap<crate::facts::MapId, Vec<&str>> = HashMap::new();
+        for (i, a) in facts.assigns.iter().enumerate() {
+            assigns_by_func.entry(a.func).or_default().push(i as u32);
+            if let (Some(v), Some(name)) = (a.value, facts.name_of(a.target))
+                && let ExprKind::Map(m) = facts.expr(v).kind
+                && a.func == facts.map(m).func
+            {
+                map_vars.entry(m).or_default().push(name);
+            }
+        }
         Unit {
             file,
             facts,
@@ -120,6 +151,15 @@ impl<'a> Unit<'a> {
             computing: RefCell::new(HashSet::new()),
             kling_file: std::cell::OnceCell::new(),
             bodies: std::cell::OnceCell::new(),
+            calls_by_start,
+            exits_by_start,
+            calls_by_func,
+            assigns_by_func,
+            map_vars,
+            status_reads: std::cell::OnceCell::new(),
+            channel_reads: std::cell::OnceCell::new(),
+            loop_cache: RefCell::new(HashMap::new()),
+            retry_cache: std::cell::OnceCell::new(),
         }
     }
 
@@ -337,7 +377,72 @@ impl<'a> Unit<'a> {
 
     /// The calls lexically inside `span`.
     pub(crate) fn calls_in(&self, span: Span) -> impl Iterator<Item = &'a crate::facts::Call> + '_ {
-        self.facts.calls.iter().filter(move |c| span.contains(c.span))
+        let calls = &self.facts.calls;
+        let lo = self.calls_by_start.partition_point(|&i| calls[i as usize].span.start < span.start);
+        self.calls_by_start[lo..]
+            .iter()
+            .map(move |&i| &calls[i as usize])
+            .take_while(move |c| c.span.start < span.end.max(span.start + 1))
+            .filter(move |c| span.contains(c.span))
+    }
+
+    /// The exits (`return`, `break`, `raise`...) lexically inside `span`.
+    pub(crate) fn exits_in(&self, span: Span) -> impl Iterator<Item = &'a crate::facts::Exit> + '_ {
+        let exits = &self.facts.exits;
+        let lo = self.exits_by_start.partition_point(|&i| exits[i as usize].span.start < span.start);
+        self.exits_by_start[lo..]
+            .iter()
+            .map(move |&i| &exits[i as usize])
+            .take_while(move |x| x.span.start < span.end.max(span.start + 1))
+            .filter(move |x| span.contains(x.span))
+    }
+
+    /// The calls made directly in `func` (not in functions nested in it).
+    pub(crate) fn calls_of(&self, func: Option<FuncId>) -> impl Iterator<Item = &'a crate::facts::Call> + '_ {
+        self.calls_by_func.get(&func).into_iter().flatten().map(|&i| &self.facts.calls[i as usize])
+    }
+
+    /// The assignments made directly in `func`.
+    pub(crate) fn assigns_of(&self, func: Option<FuncId>) -> impl Iterator<Item = &'a crate::facts::Assign> + '_ {
+        self.assigns_by_func.get(&func).into_iter().flatten().map(|&i| &self.facts.assigns[i as usize])
+    }
+
+    /// The names a map literal is bound to in its own function.
+    pub(crate) fn vars_holding(&self, m: crate::facts::MapId) -> &[&'a str] {
+        self.map_vars.get(&m).map_or(&[], Vec::as_slice)
+    }
+
+    /// Go channel reads off a ticker or timer (`x.C`), by expression index.
+    pub(crate) fn channel_reads(&self) -> &[u32] {
+        self.channel_reads.get_or_init(|| {
+            if self.file.lang != crate::lang::Lang::Go {
+                return Vec::new();
+            }
+            (0..self.facts.exprs.len() as u32)
+                .filter(|&i| matches!(&self.facts.exprs[i as usize].kind, ExprKind::Member(_, f) if &**f == "C"))
+                .collect()
+        })
+    }
+
+    /// The expressions that read `task_status`, sorted by position.
+    pub(crate) fn status_reads(&self) -> &[u32] {
+        self.status_reads.get_or_init(|| {
+            let mut v: Vec<u32> = (0..self.facts.exprs.len() as u32).filter(|&i| self.is_status_read(&self.facts.exprs[i as usize])).collect();
+            v.sort_by_key(|&i| self.facts.exprs[i as usize].span.start);
+            v
+        })
+    }
+
+    /// The `task_status` reads inside `span`.
+    pub(crate) fn status_reads_in(&self, span: Span) -> impl Iterator<Item = &'a crate::facts::Expr> + '_ {
+        let reads = self.status_reads();
+        let exprs = &self.facts.exprs;
+        let lo = reads.partition_point(|&i| exprs[i as usize].span.start < span.start);
+        reads[lo..]
+            .iter()
+            .map(move |&i| &exprs[i as usize])
+            .take_while(move |e| e.span.start < span.end.max(span.start + 1))
+            .filter(move |e| span.contains(e.span))
     }
 
     /// This file's exports for its package.

@@ -45,8 +45,21 @@ pub(crate) struct RetryConfig {
 const RETRY_CODES: &[f64] = &[429.0, 500.0, 502.0, 503.0, 504.0, 1302.0, 1303.0, 5000.0, 5001.0, 5002.0];
 
 impl Unit<'_> {
-    /// The loops that retry Kling requests.
-    pub(crate) fn retry_loops(&self) -> Vec<RetryLoop> {
+    /// The loops that retry Kling requests (computed once per file).
+    pub(crate) fn retry_loops(&self) -> &[RetryLoop] {
+        &self.retries().0
+    }
+
+    /// Retry-library configurations in Kling code (computed once per file).
+    pub(crate) fn retry_configs(&self) -> &[RetryConfig] {
+        &self.retries().1
+    }
+
+    fn retries(&self) -> &(Vec<RetryLoop>, Vec<RetryConfig>) {
+        self.retry_cache.get_or_init(|| (self.find_retry_loops(), self.find_retry_configs()))
+    }
+
+    fn find_retry_loops(&self) -> Vec<RetryLoop> {
         let mut out = Vec::new();
         for i in 0..self.facts.loops.len() {
             let id = LoopId(i as u32);
@@ -59,9 +72,8 @@ impl Unit<'_> {
             if lp.kind == LoopKind::ForEach && !lp.iter.is_some_and(|it| self.is_counter_range(it)) {
                 continue;
             }
-            let success_exit = self.facts.exits.iter().any(|x| {
-                lp.body.contains(x.span) && x.func == lp.func && matches!(x.kind, ExitKind::Return | ExitKind::Break)
-            });
+            let success_exit =
+                self.exits_in(lp.body).any(|x| x.func == lp.func && matches!(x.kind, ExitKind::Return | ExitKind::Break));
             if !success_exit || !self.has_retry_signal(id) {
                 continue;
             }
@@ -227,8 +239,7 @@ impl Unit<'_> {
         }
     }
 
-    /// Retry-library configurations in Kling code.
-    pub(crate) fn retry_configs(&self) -> Vec<RetryConfig> {
+    fn find_retry_configs(&self) -> Vec<RetryConfig> {
         let mut out = Vec::new();
         // Python decorators: @retry(...), @backoff.on_exception(...).
         for (i, f) in self.facts.functions.iter().enumerate() {
@@ -244,12 +255,14 @@ impl Unit<'_> {
         if !self.is_kling_file() {
             return out;
         }
-        for call in &self.facts.calls {
+        // Walk call expressions (not `facts.calls`) to have each call's expression id.
+        for (ei, x) in self.facts.exprs.iter().enumerate() {
+            let ExprKind::Call(cid) = x.kind else { continue };
+            let call = self.facts.call(cid);
             let Some(path) = self.facts.path_of(call.callee) else { continue };
-            let e = self.facts.exprs.iter().position(|x| matches!(x.kind, ExprKind::Call(c) if self.facts.call(c).span == call.span));
             match path.as_str() {
                 "Retrying" | "AsyncRetrying" | "tenacity.Retrying" | "tenacity.AsyncRetrying" => {
-                    if let Some(c) = e.and_then(|e| self.python_retry(ExprId(e as u32))) {
+                    if let Some(c) = self.python_retry(ExprId(ei as u32)) {
                         out.push(c);
                     }
                 }

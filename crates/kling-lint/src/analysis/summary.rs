@@ -107,9 +107,8 @@ pub(crate) fn compute(unit: &Unit<'_>, f: FuncId) -> Summary {
     if s.reads_status && s.kling_request {
         s.task_query = true;
     }
-    s.deadline = unit.facts.exits.iter().any(|x| {
-        body.contains(x.span)
-            && matches!(x.kind, ExitKind::Throw | ExitKind::Return)
+    s.deadline = unit.exits_in(body).any(|x| {
+        matches!(x.kind, ExitKind::Throw | ExitKind::Return)
             && x.guards.iter().any(|g| !g.negated && unit.is_bound_condition(g.cond))
     });
     // A function that does nothing but raise on a deadline (`check_deadline`) has
@@ -119,7 +118,7 @@ pub(crate) fn compute(unit: &Unit<'_>, f: FuncId) -> Summary {
     {
         let n = name.to_ascii_lowercase();
         let checks = n.contains("deadline") || n.contains("timeout") || n.contains("expired") || n.contains("budget");
-        s.deadline = checks && unit.facts.exits.iter().any(|x| body.contains(x.span) && x.kind == ExitKind::Throw);
+        s.deadline = checks && unit.exits_in(body).any(|x| x.kind == ExitKind::Throw);
     }
     s
 }

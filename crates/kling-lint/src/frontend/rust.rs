@@ -15,7 +15,17 @@ use crate::facts::{
     LoopKind, MapKind, Param, Part, Span, TypeDecl, TypeKind, UnOp,
 };
 
+/// `syn` parses recursively; deeper nesting than this (only ever seen in generated
+/// or hostile input) is reported instead of risking the thread's stack.
+const MAX_NESTING: usize = 256;
+
 pub(crate) fn lower(text: &str) -> Result<Facts, ParseError> {
+    if let Some(at) = too_deep(text) {
+        return Err(ParseError {
+            span: Span::new(at, at + 1),
+            message: format!("brackets nest deeper than {MAX_NESTING} levels; the file is not parsed"),
+        });
+    }
     let result = syn::parse_file(text).map_err(|e| {
         let r = e.span().byte_range();
         ParseError { span: Span::new(r.start, r.end), message: e.to_string() }
@@ -762,6 +772,26 @@ impl Lower {
 struct FormatArgs {
     positional: Vec<ExprId>,
     named: Vec<(Box<str>, ExprId)>,
+}
+
+/// The offset where bracket nesting first exceeds [`MAX_NESTING`], if it does. Brackets
+/// in strings and comments count too: an over-estimate only means a huge file is
+/// reported rather than parsed.
+fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn parse_args(mac: &syn::Macro) -> Option<Punctuated<Expr, Token![,]>> {

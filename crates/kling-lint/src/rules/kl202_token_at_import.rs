@@ -28,7 +28,7 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
             .help("mint the token per request, or cache it with its expiry and refresh 5 minutes before `exp`");
     }
     // `@lru_cache` / `@cache` on a token function keeps the first token forever.
-    for f in &unit.facts.functions {
+    for (fi, f) in unit.facts.functions.iter().enumerate() {
         for dec in &f.decorators {
             let path = match unit.facts.expr(*dec).kind {
                 ExprKind::Call(c) => unit.facts.path_of(unit.facts.call(c).callee),
@@ -39,8 +39,7 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
             if !caches {
                 continue;
             }
-            let id = unit.facts.functions.iter().position(|g| std::ptr::eq(g, f)).map(|i| crate::facts::FuncId(i as u32));
-            if id.is_some_and(|id| unit.summary(id).kling_token) {
+            if unit.summary(crate::facts::FuncId(fi as u32)).kling_token {
                 cx.report(unit.facts.expr(*dec).span, "this cache keeps the first Kling token forever; it expires after 30 minutes")
                     .label("caches the token")
                     .help("cache the token with its expiry (a TTL cache), or mint it per request");

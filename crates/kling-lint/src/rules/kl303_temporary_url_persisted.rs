@@ -68,20 +68,18 @@ fn carries_result_url(unit: &Unit<'_>, e: ExprId) -> bool {
         });
         found
     };
+    // One hop through the names used inside (a dict built from `url`).
     check(e) || {
-        // One hop through names used inside (a dict built from `url`).
         let mut names = Vec::new();
         unit.walk_any(e, 0, &mut |n| {
-            if let ExprKind::Name(_) = n.kind {
-                names.push(n.span);
+            if let ExprKind::Name(name) = &n.kind {
+                names.push((name.to_string(), n.func, n.span.start));
             }
             false
         });
-        unit.facts.exprs.iter().enumerate().any(|(i, x)| {
-            names.contains(&x.span) && matches!(x.kind, ExprKind::Name(_)) && {
-                let d = unit.deref(ExprId(i as u32));
-                d.index() != i && check(d)
-            }
+        names.into_iter().any(|(name, func, at)| match unit.resolve_name(&name, func, at) {
+            crate::analysis::Resolved::Value(v) => check(v),
+            _ => false,
         })
     }
 }

@@ -26,7 +26,7 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
             .help("back off exponentially (e.g. 1, 2, 4, 8 s) with random jitter, and honour Retry-After");
     }
     for c in unit.retry_configs() {
-        if let Some(why) = c.delay {
+        if let Some(why) = &c.delay {
             cx.report(c.span, format!("{} retries Kling requests without exponential backoff and jitter: {why}", c.lib))
                 .label("no backoff")
                 .help(match c.lib {

@@ -15,7 +15,7 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
             .help("stop after 3-5 attempts and surface the error");
     }
     for c in unit.retry_configs() {
-        if let Some(why) = c.unbounded {
+        if let Some(why) = &c.unbounded {
             cx.report(c.span, format!("{} retries Kling requests with no attempt limit: {why}", c.lib))
                 .label("no retry cap")
                 .help(match c.lib {
