@@ -22,10 +22,28 @@ pub const AUDIO_MULTIPLIER: f64 = 5.0;
 pub fn units(model: Option<&str>, mode: &str, duration_secs: u32, sound: bool) -> f64 {
     let pro = mode == "pro";
     let per_five = match model.unwrap_or(crate::models::DEFAULT_MODEL) {
-        "kling-v1" => if pro { 3.5 } else { 1.0 },
-        "kling-v1-5" | "kling-v1-6" | "kling-v2-1" => if pro { 3.5 } else { 2.0 },
+        "kling-v1" => {
+            if pro {
+                3.5
+            } else {
+                1.0
+            }
+        }
+        "kling-v1-5" | "kling-v1-6" | "kling-v2-1" => {
+            if pro {
+                3.5
+            } else {
+                2.0
+            }
+        }
         "kling-v2-master" | "kling-v2-1-master" => 10.0,
-        _ => if pro { 20.0 } else { 10.0 },
+        _ => {
+            if pro {
+                20.0
+            } else {
+                10.0
+            }
+        }
     };
     let clip = per_five * f64::from(duration_secs.max(1)) / 5.0;
     if sound { clip * AUDIO_MULTIPLIER } else { clip }
@@ -40,12 +58,9 @@ pub fn task_units(resource: ResourceId, accepted: &Accepted) -> f64 {
         ResourceId::VideoExtend | ResourceId::LipSync | ResourceId::Effects => {
             2.0 * f64::from(accepted.duration_secs.max(1)) / 5.0
         }
-        ResourceId::Text2Video | ResourceId::Image2Video | ResourceId::MultiImage2Video => units(
-            accepted.model.as_deref(),
-            &accepted.mode,
-            accepted.duration_secs,
-            accepted.sound,
-        ),
+        ResourceId::Text2Video | ResourceId::Image2Video | ResourceId::MultiImage2Video => {
+            units(accepted.model.as_deref(), &accepted.mode, accepted.duration_secs, accepted.sound)
+        }
     }
 }
 

@@ -1,11 +1,7 @@
 //! Kling hosts and endpoint paths, and how to recognise them inside a URL.
 
 /// The hosts Kling serves its API from, newest first.
-pub const HOSTS: &[&str] = &[
-    "api-singapore.klingai.com",
-    "api.klingai.com",
-    "api-beijing.klingai.com",
-];
+pub const HOSTS: &[&str] = &["api-singapore.klingai.com", "api.klingai.com", "api-beijing.klingai.com"];
 
 /// The base URL new integrations should use.
 pub const DEFAULT_BASE_URL: &str = "https://api-singapore.klingai.com";
@@ -35,9 +31,7 @@ pub fn mentions_host(text: &str) -> bool {
         if host_start && host_end {
             let prefix = &rest[..at];
             // `example.com/klingai.com` has a `/` before, but then a path, not a scheme.
-            let in_path = prefix
-                .rfind("//")
-                .is_some_and(|s| prefix[s + 2..].contains('/'));
+            let in_path = prefix.rfind("//").is_some_and(|s| prefix[s + 2..].contains('/'));
             if !in_path {
                 return true;
             }
@@ -51,9 +45,7 @@ pub fn mentions_host(text: &str) -> bool {
 pub fn mentions_endpoint_path(text: &str) -> bool {
     PATH_PREFIXES.iter().any(|p| text.contains(p))
         || text.contains(ACCOUNT_COSTS_PATH)
-        || crate::resources::RESOURCES
-            .iter()
-            .any(|r| text.contains(r.path) && text.contains("/v1/"))
+        || crate::resources::RESOURCES.iter().any(|r| text.contains(r.path) && text.contains("/v1/"))
 }
 
 #[cfg(test)]

@@ -162,7 +162,9 @@ impl std::fmt::Display for AuthError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             AuthError::Empty => f.write_str("the Authorization header is empty; send `Authorization: Bearer <jwt>`"),
-            AuthError::NotBearer => f.write_str("the Authorization header must be `Bearer <jwt>` with exactly one space"),
+            AuthError::NotBearer => {
+                f.write_str("the Authorization header must be `Bearer <jwt>` with exactly one space")
+            }
             AuthError::Malformed(why) => write!(f, "the token is malformed: {why}"),
             AuthError::WrongAlgorithm(alg) => write!(f, "the token's alg is {alg:?}; only HS256 is accepted"),
             AuthError::MissingTyp => f.write_str("the token header lacks \"typ\": \"JWT\""),
@@ -258,7 +260,11 @@ mod tests {
         assert_eq!(verify(&no_typ, secret, NOW).unwrap_err(), AuthError::MissingTyp);
         let none = encode(&json!({"alg": "none", "typ": "JWT"}), &json!({"iss": "ak", "exp": NOW + 60}), "sk");
         assert_eq!(verify(&none, secret, NOW).unwrap_err().code().code(), 1002);
-        let future = encode(&json!({"alg": "HS256", "typ": "JWT"}), &json!({"iss": "ak", "exp": NOW + 60, "nbf": NOW + 30}), "sk");
+        let future = encode(
+            &json!({"alg": "HS256", "typ": "JWT"}),
+            &json!({"iss": "ak", "exp": NOW + 60, "nbf": NOW + 30}),
+            "sk",
+        );
         assert_eq!(verify(&future, secret, NOW).unwrap_err().code().code(), 1003);
         assert_eq!(verify(&good, secret, NOW + LIFETIME_SECS).unwrap_err().code().code(), 1004);
     }

@@ -18,14 +18,12 @@ pub struct Model {
     pub honours_cfg_scale: bool,
 }
 
-use ResourceId::{ImageGeneration as IMG, Image2Video as I2V, MultiImage2Video as MI2V, Text2Video as T2V};
+use ResourceId::{Image2Video as I2V, ImageGeneration as IMG, MultiImage2Video as MI2V, Text2Video as T2V};
 
 /// The durations of every model up to v2.6.
 pub const CLASSIC_DURATIONS: &[&str] = &["5", "10"];
 /// The durations kling-v3 accepts, and the widest set any model accepts.
-pub const V3_DURATIONS: &[&str] = &[
-    "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15",
-];
+pub const V3_DURATIONS: &[&str] = &["3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15"];
 
 const fn video(
     name: &'static str,

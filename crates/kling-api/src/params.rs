@@ -52,13 +52,7 @@ pub const CFG_SCALE_RANGE: (f64, f64) = (0.0, 1.0);
 /// Longest `prompt` / `negative_prompt`, in characters.
 pub const PROMPT_MAX_CHARS: usize = 2500;
 /// `camera_control.type` values.
-pub const CAMERA_TYPES: &[&str] = &[
-    "simple",
-    "down_back",
-    "forward_up",
-    "right_turn_forward",
-    "left_turn_forward",
-];
+pub const CAMERA_TYPES: &[&str] = &["simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward"];
 /// `camera_control.config` keys.
 pub const CAMERA_AXES: &[&str] = &["horizontal", "vertical", "pan", "tilt", "roll", "zoom"];
 /// Inclusive range of each `camera_control.config` value.
@@ -95,9 +89,7 @@ pub fn check_duration(model: Option<&str>, value: &Value) -> Result<(), String> 
             model.map(|m| format!(" for {m}")).unwrap_or_default(),
             quoted_list(allowed)
         )),
-        Value::Number(n) => Err(format!(
-            "duration must be a string such as \"{n}\", not the number {n}"
-        )),
+        Value::Number(n) => Err(format!("duration must be a string such as \"{n}\", not the number {n}")),
         other => Err(format!("duration must be a string such as \"5\", not {}", kind_of(other))),
     }
 }
@@ -143,27 +135,21 @@ pub fn check_camera_control(value: &Value) -> Result<(), String> {
     };
     let kind = obj.get("type").and_then(Value::as_str).unwrap_or("simple");
     if !CAMERA_TYPES.contains(&kind) {
-        return Err(format!(
-            "camera_control.type {kind:?} is not one of {}",
-            quoted_list(CAMERA_TYPES)
-        ));
+        return Err(format!("camera_control.type {kind:?} is not one of {}", quoted_list(CAMERA_TYPES)));
     }
     match obj.get("config") {
         None | Some(Value::Null) if kind == "simple" => {
             Err("camera_control of type \"simple\" needs a config with one non-zero axis".into())
         }
         None | Some(Value::Null) => Ok(()),
-        Some(_) if kind != "simple" => Err(format!(
-            "camera_control.config is only allowed with type \"simple\", not {kind:?}"
-        )),
+        Some(_) if kind != "simple" => {
+            Err(format!("camera_control.config is only allowed with type \"simple\", not {kind:?}"))
+        }
         Some(Value::Object(config)) => {
             let mut non_zero = Vec::new();
             for (axis, v) in config {
                 if !CAMERA_AXES.contains(&axis.as_str()) {
-                    return Err(format!(
-                        "camera_control.config.{axis} is not one of {}",
-                        quoted_list(CAMERA_AXES)
-                    ));
+                    return Err(format!("camera_control.config.{axis} is not one of {}", quoted_list(CAMERA_AXES)));
                 }
                 check_range(&format!("camera_control.config.{axis}"), v, CAMERA_RANGE)?;
                 if v.as_f64().is_some_and(|x| x != 0.0) {
@@ -173,10 +159,7 @@ pub fn check_camera_control(value: &Value) -> Result<(), String> {
             match non_zero.len() {
                 1 => Ok(()),
                 0 => Err("camera_control.config needs exactly one non-zero axis, got none".into()),
-                _ => Err(format!(
-                    "camera_control.config needs exactly one non-zero axis, got {}",
-                    non_zero.join(", ")
-                )),
+                _ => Err(format!("camera_control.config needs exactly one non-zero axis, got {}", non_zero.join(", "))),
             }
         }
         Some(other) => Err(format!("camera_control.config must be an object, not {}", kind_of(other))),
@@ -197,14 +180,8 @@ pub fn check_image(field: &str, value: &Value) -> Result<(), String> {
         return Err(format!("{field} is empty"));
     }
     let is_url = s.starts_with("http://") || s.starts_with("https://");
-    let is_base64 = s
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\n' | b'\r'));
-    if is_url || is_base64 {
-        Ok(())
-    } else {
-        Err(format!("{field} is neither an http(s) URL nor base64"))
-    }
+    let is_base64 = s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\n' | b'\r'));
+    if is_url || is_base64 { Ok(()) } else { Err(format!("{field} is neither an http(s) URL nor base64")) }
 }
 
 /// Whether a string is a `data:` URI (what KL105 and the mock reject for images).

@@ -159,12 +159,8 @@ const EXTEND_FIELDS: &[Field] = &[
 
 const LIP_SYNC_FIELDS: &[Field] = &[req("input", FieldKind::Object), COMMON_TAIL[0], COMMON_TAIL[1]];
 
-const EFFECTS_FIELDS: &[Field] = &[
-    req("effect_scene", FieldKind::Text(64)),
-    req("input", FieldKind::Object),
-    COMMON_TAIL[0],
-    COMMON_TAIL[1],
-];
+const EFFECTS_FIELDS: &[Field] =
+    &[req("effect_scene", FieldKind::Text(64)), req("input", FieldKind::Object), COMMON_TAIL[0], COMMON_TAIL[1]];
 
 const IMAGE_FIELDS: &[Field] = &[
     opt("model_name", FieldKind::Model),
@@ -353,11 +349,7 @@ impl Resource {
             let names: Vec<String> = used.iter().map(|g| g.join("/")).collect();
             return Err(Violation::value(
                 used[1][0],
-                format!(
-                    "{} cannot be combined in one {} request; use one of them",
-                    names.join(" and "),
-                    self.path
-                ),
+                format!("{} cannot be combined in one {} request; use one of them", names.join(" and "), self.path),
             ));
         }
         if let Some(Value::Object(input)) = obj.get("input")
@@ -471,8 +463,8 @@ fn check_dynamic_masks(value: &Value) -> Result<(), String> {
         ));
     }
     for (i, item) in items.iter().enumerate() {
-        let ok = item.get("mask").is_some_and(Value::is_string)
-            && item.get("trajectories").is_some_and(Value::is_array);
+        let ok =
+            item.get("mask").is_some_and(Value::is_string) && item.get("trajectories").is_some_and(Value::is_array);
         if !ok {
             return Err(format!("dynamic_masks[{i}] needs a mask and a trajectories array"));
         }
@@ -504,15 +496,11 @@ fn check_lip_sync_input(input: &Map<String, Value>) -> Result<(), Violation> {
         Some("text2video") if !has("text") => {
             Err(Violation::value("input.text", "input.text is required in text2video mode".into()))
         }
-        Some("audio2video") if !has("audio_file") && !has("audio_url") => Err(Violation::value(
-            "input.audio_url",
-            "input needs audio_file or audio_url in audio2video mode".into(),
-        )),
+        Some("audio2video") if !has("audio_file") && !has("audio_url") => {
+            Err(Violation::value("input.audio_url", "input needs audio_file or audio_url in audio2video mode".into()))
+        }
         Some("text2video" | "audio2video") => Ok(()),
-        _ => Err(Violation::value(
-            "input.mode",
-            "input.mode must be \"text2video\" or \"audio2video\"".into(),
-        )),
+        _ => Err(Violation::value("input.mode", "input.mode must be \"text2video\" or \"audio2video\"".into())),
     }
 }
 

@@ -54,8 +54,7 @@ impl TaskStatus {
 pub const STATUS_VALUES: &[&str] = &["submitted", "processing", "succeed", "failed"];
 
 /// Status literals clients compare against that the API never sends.
-pub const WRONG_STATUS_LITERALS: &[&str] =
-    &["success", "completed", "succeeded", "done", "finished", "error"];
+pub const WRONG_STATUS_LITERALS: &[&str] = &["success", "completed", "succeeded", "done", "finished", "error"];
 
 /// `task_info`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -31,7 +31,8 @@ fn main() {
     let t = Instant::now();
     let kling: Vec<_> = files.iter().filter(|(_, _, b)| prefilter.matches(b)).collect();
     let filter = t.elapsed();
-    let (mut total, mut kept, mut select, mut whole_parse, mut partial_parse) = (0, 0, Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let (mut total, mut kept, mut select, mut whole_parse, mut partial_parse) =
+        (0, 0, Duration::ZERO, Duration::ZERO, Duration::ZERO);
     for (path, lang, bytes) in &kling {
         let Ok(text) = std::str::from_utf8(bytes) else { continue };
         let source = SourceFile::new(path.clone(), *lang, text.into());
@@ -53,6 +54,10 @@ fn main() {
     let all: usize = files.iter().map(|f| f.2.len()).sum();
     println!("files {} ({:.1} MB), read in {read:.2?}", files.len(), all as f64 / 1e6);
     println!("prefilter: {} files pass ({:.2} MB) in {filter:.2?}", kling.len(), total as f64 / 1e6);
-    println!("partial parsing keeps {:.2} MB ({:.0}%), selection took {select:.2?}", kept as f64 / 1e6, 100.0 * kept as f64 / total.max(1) as f64);
+    println!(
+        "partial parsing keeps {:.2} MB ({:.0}%), selection took {select:.2?}",
+        kept as f64 / 1e6,
+        100.0 * kept as f64 / total.max(1) as f64
+    );
     println!("parse + lower: whole files {whole_parse:.2?}, selected items {partial_parse:.2?}");
 }

@@ -51,7 +51,10 @@ pub(crate) fn is_generated_name(name: &str) -> bool {
         || name.ends_with("_pb2.py")
         || name.ends_with(".pb.go")
         || name.ends_with(".d.ts")
-        || matches!(name, "package-lock.json" | "yarn.lock" | "pnpm-lock.yaml" | "Cargo.lock" | "poetry.lock" | "composer.lock")
+        || matches!(
+            name,
+            "package-lock.json" | "yarn.lock" | "pnpm-lock.yaml" | "Cargo.lock" | "poetry.lock" | "composer.lock"
+        )
 }
 
 /// Whether the first bytes of a file mark it as generated.

@@ -134,10 +134,7 @@ pub enum BinOp {
 impl BinOp {
     /// Whether the operator compares its operands.
     pub fn is_comparison(self) -> bool {
-        matches!(
-            self,
-            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In | BinOp::NotIn
-        )
+        matches!(self, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In | BinOp::NotIn)
     }
 }
 
@@ -667,10 +664,8 @@ impl Facts {
 
     /// The loops whose body contains `span`, innermost first.
     pub fn loops_around(&self, span: Span) -> Vec<LoopId> {
-        let mut found: Vec<LoopId> = (0..self.loops.len())
-            .map(|i| LoopId(i as u32))
-            .filter(|l| self.loop_(*l).body.contains(span))
-            .collect();
+        let mut found: Vec<LoopId> =
+            (0..self.loops.len()).map(|i| LoopId(i as u32)).filter(|l| self.loop_(*l).body.contains(span)).collect();
         found.sort_by_key(|l| {
             let b = self.loop_(*l).body;
             b.end - b.start

@@ -100,7 +100,9 @@ pub enum Error {
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Error::PathNotFound(p) => write!(f, "{}: no such file or directory; check the path you passed to `lint`", p.display()),
+            Error::PathNotFound(p) => {
+                write!(f, "{}: no such file or directory; check the path you passed to `lint`", p.display())
+            }
             Error::BadGlob { glob, reason } => write!(f, "invalid glob `{glob}`: {reason}"),
         }
     }
@@ -128,7 +130,8 @@ pub fn lint(paths: &[PathBuf], options: &LintOptions) -> Result<Report, Error> {
         .iter()
         .map(|(g, rules)| Ok((globset(std::slice::from_ref(g))?, rules.clone())))
         .collect::<Result<_, Error>>()?;
-    let threads = if options.jobs == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { options.jobs };
+    let threads =
+        if options.jobs == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { options.jobs };
     let prefilter = Prefilter::new(&options.context.extra_base_urls);
     let scanned = AtomicUsize::new(0);
     let loaded: Mutex<Vec<Loaded>> = Mutex::new(Vec::new());
@@ -237,7 +240,10 @@ fn load(shown: PathBuf, lang: Lang, bytes: Vec<u8>, prefilter: &Prefilter, optio
             let at = e.utf8_error().valid_up_to();
             let source = SourceFile::new(shown, lang, String::from_utf8_lossy(e.as_bytes()).into());
             // The invalid byte became U+FFFD, three bytes long, in the decoded text.
-            let err = ParseError { span: Span::new(at, at + '\u{fffd}'.len_utf8()), message: "the file is not valid UTF-8".into() };
+            let err = ParseError {
+                span: Span::new(at, at + '\u{fffd}'.len_utf8()),
+                message: "the file is not valid UTF-8".into(),
+            };
             return Loaded { source: Arc::new(source), facts: Err(err), exports: Exports::new() };
         }
     };
@@ -302,7 +308,13 @@ fn check_file(
                 if !rule.meta.applies_to(source.lang) || !rule.def.needs.met_by(facts) || !active(&rule.meta.id) {
                     continue;
                 }
-                let mut cx = Checker { unit: &unit, settings: &options.settings, rule, severity: severity_of(rule), out: &mut out };
+                let mut cx = Checker {
+                    unit: &unit,
+                    settings: &options.settings,
+                    rule,
+                    severity: severity_of(rule),
+                    out: &mut out,
+                };
                 check(&mut cx);
             }
         }
@@ -311,7 +323,13 @@ fn check_file(
     out
 }
 
-fn push_parse_error(rule: &'static rules::Rule, severity: Severity, source: &SourceFile, err: &ParseError, out: &mut Vec<Diagnostic>) {
+fn push_parse_error(
+    rule: &'static rules::Rule,
+    severity: Severity,
+    source: &SourceFile,
+    err: &ParseError,
+    out: &mut Vec<Diagnostic>,
+) {
     out.push(Diagnostic {
         rule: "KL001",
         name: rule.meta.name.as_str(),

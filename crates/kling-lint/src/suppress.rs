@@ -54,7 +54,8 @@ pub(crate) fn parse(file: &SourceFile) -> Vec<Suppression> {
         let line_start = file.line_start(line) as usize;
         let before = &text[line_start..at];
         // Only inside a comment: the text before the marker opens one.
-        let in_comment = before.contains('#') || before.contains("//") || before.contains("/*") || before.contains("<!--");
+        let in_comment =
+            before.contains('#') || before.contains("//") || before.contains("/*") || before.contains("<!--");
         if !in_comment {
             continue;
         }

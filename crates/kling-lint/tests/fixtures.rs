@@ -40,7 +40,11 @@ fn units() -> Vec<PathBuf> {
 
 fn files_of(unit: &Path) -> Vec<PathBuf> {
     if unit.is_dir() {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(unit).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_none_or(|e| e != "expect")).collect();
+        let mut v: Vec<PathBuf> = std::fs::read_dir(unit)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_none_or(|e| e != "expect"))
+            .collect();
         v.sort();
         v
     } else {
@@ -88,7 +92,9 @@ fn lint_unit(unit: &Path, partial: bool) -> Report {
 
 fn kind_of(file: &Path) -> &'static str {
     let name = file.file_name().unwrap().to_string_lossy();
-    if name.contains(".bad.") || name.contains(".bad") && file.parent().is_some_and(|p| p.extension().is_some_and(|e| e == "pkg")) {
+    if name.contains(".bad.")
+        || name.contains(".bad") && file.parent().is_some_and(|p| p.extension().is_some_and(|e| e == "pkg"))
+    {
         "bad"
     } else if name.contains(".good.") {
         "good"
@@ -121,7 +127,11 @@ fn fixtures_fire_exactly_on_marked_lines() {
                 failures.push(format!("{}:{}: expected {} but it did not fire", rel.display(), miss.0, miss.1));
             }
             for extra in actual.difference(&expected) {
-                let d = report.diagnostics.iter().find(|d| d.path == rel && d.start.line == extra.0 && d.rule == extra.1).unwrap();
+                let d = report
+                    .diagnostics
+                    .iter()
+                    .find(|d| d.path == rel && d.start.line == extra.0 && d.rule == extra.1)
+                    .unwrap();
                 failures.push(format!("{}:{}: unexpected {}: {}", rel.display(), extra.0, extra.1, d.message));
             }
         }
@@ -135,7 +145,15 @@ fn every_rule_has_bad_and_good_fixtures_in_each_language() {
     let mut seen: BTreeMap<(String, String), BTreeSet<&str>> = BTreeMap::new();
     for unit in units() {
         for file in files_of(&unit) {
-            let lang = file.strip_prefix(root()).unwrap().components().next().unwrap().as_os_str().to_string_lossy().into_owned();
+            let lang = file
+                .strip_prefix(root())
+                .unwrap()
+                .components()
+                .next()
+                .unwrap()
+                .as_os_str()
+                .to_string_lossy()
+                .into_owned();
             let kind = kind_of(&file);
             let name = file.file_name().unwrap().to_string_lossy().into_owned();
             let rules: BTreeSet<String> = if kind == "bad" {
@@ -172,7 +190,9 @@ fn partial_parsing_agrees_with_whole_file_parsing() {
     for unit in units() {
         let partial = lint_unit(&unit, true);
         let whole = lint_unit(&unit, false);
-        let key = |r: &Report| r.diagnostics.iter().map(|d| (d.path.clone(), d.start, d.rule, d.message.clone())).collect::<Vec<_>>();
+        let key = |r: &Report| {
+            r.diagnostics.iter().map(|d| (d.path.clone(), d.start, d.rule, d.message.clone())).collect::<Vec<_>>()
+        };
         assert_eq!(key(&partial), key(&whole), "{}", unit.display());
     }
 }

@@ -143,18 +143,27 @@ impl Unit<'_> {
                 let (a, b) = (self.py_receiver(*l, depth + 1), self.py_receiver(*r, depth + 1));
                 // `session or requests`: judged as the weaker of the two.
                 match (a, b) {
-                    (Some((HttpLib::Requests, t)), _) | (_, Some((HttpLib::Requests, t))) => Some((HttpLib::Requests, t)),
+                    (Some((HttpLib::Requests, t)), _) | (_, Some((HttpLib::Requests, t))) => {
+                        Some((HttpLib::Requests, t))
+                    }
                     (x, y) => x.or(y),
                 }
             }
             ExprKind::Call(c) => {
                 let call = self.facts.call(*c);
                 let path = self.facts.path_of(call.callee)?;
-                let has_timeout = |k: &str| self.facts.kwarg(call, k).is_some_and(|a| !matches!(self.facts.expr(a.value).kind, ExprKind::Null));
+                let has_timeout = |k: &str| {
+                    self.facts.kwarg(call, k).is_some_and(|a| !matches!(self.facts.expr(a.value).kind, ExprKind::Null))
+                };
                 match path.as_str() {
                     "requests.Session" | "requests.session" | "Session" => Some((HttpLib::RequestsSession, None)),
-                    "httpx.Client" | "httpx.AsyncClient" | "AsyncClient" | "Client" if self.module_of("httpx", None).is_some() || path.starts_with("httpx") => {
-                        let explicit_none = self.facts.kwarg(call, "timeout").is_some_and(|a| matches!(self.facts.expr(a.value).kind, ExprKind::Null));
+                    "httpx.Client" | "httpx.AsyncClient" | "AsyncClient" | "Client"
+                        if self.module_of("httpx", None).is_some() || path.starts_with("httpx") =>
+                    {
+                        let explicit_none = self
+                            .facts
+                            .kwarg(call, "timeout")
+                            .is_some_and(|a| matches!(self.facts.expr(a.value).kind, ExprKind::Null));
                         Some((HttpLib::Httpx, Some(!explicit_none)))
                     }
                     "aiohttp.ClientSession" | "ClientSession" => Some((HttpLib::Aiohttp, Some(has_timeout("timeout")))),
@@ -176,9 +185,13 @@ impl Unit<'_> {
         match &callee.kind {
             ExprKind::Member(obj, method) if HTTP_METHODS.contains(&&**method) => {
                 let (lib, client_timeout) = self.py_receiver(*obj, 0)?;
-                let url = if &**method == "request" { self.facts.positional(call, 1) } else { self.facts.positional(call, 0) }
-                    .or_else(|| self.facts.kwarg(call, "url"))
-                    .map(|a| a.value);
+                let url = if &**method == "request" {
+                    self.facts.positional(call, 1)
+                } else {
+                    self.facts.positional(call, 0)
+                }
+                .or_else(|| self.facts.kwarg(call, "url"))
+                .map(|a| a.value);
                 let per_call = self.kwarg_timeout(call);
                 let explicit_none = self.facts.kwarg(call, "timeout").is_some();
                 let timeout = match (lib, client_timeout, per_call) {
@@ -218,7 +231,8 @@ impl Unit<'_> {
                         _ => t,
                     }
                 });
-                let timeout = if self.facts.positional(call, 2).is_some() { Timeout::Set } else { self.kwarg_timeout(call) };
+                let timeout =
+                    if self.facts.positional(call, 2).is_some() { Timeout::Set } else { self.kwarg_timeout(call) };
                 Some(HttpCall {
                     lib: HttpLib::Urllib,
                     url,
@@ -272,7 +286,8 @@ impl Unit<'_> {
         match &callee.kind {
             ExprKind::Name(n) if &**n == "fetch" => {
                 let opts = self.js_options(arg(1));
-                let method = opts.flatten().and_then(|m| self.facts.map(m).get("method")).and_then(|e| self.eval_str(e.value));
+                let method =
+                    opts.flatten().and_then(|m| self.facts.map(m).get("method")).and_then(|e| self.eval_str(e.value));
                 let node_fetch = self.module_of("fetch", call.func).is_some_and(|m| m == "node-fetch");
                 let keys: &[&str] = if node_fetch { &["signal", "timeout"] } else { &["signal"] };
                 Some(make(HttpLib::Fetch, arg(0), method.or(Some("GET".into())), has_key(opts, keys)))
@@ -282,12 +297,19 @@ impl Unit<'_> {
                 match module.as_str() {
                     "axios" => {
                         let (url, opts) = match arg(0).map(|a| &self.facts.expr(a).kind) {
-                            Some(ExprKind::Map(_)) => (arg(0).and_then(|c| self.map_value(c, "url")), self.js_options(arg(0))),
+                            Some(ExprKind::Map(_)) => {
+                                (arg(0).and_then(|c| self.map_value(c, "url")), self.js_options(arg(0)))
+                            }
                             _ => (arg(0), self.js_options(arg(1))),
                         };
                         Some(make(HttpLib::Axios, url, None, self.axios_timeout(has_key(opts, &["timeout", "signal"]))))
                     }
-                    "got" => Some(make(HttpLib::Got, arg(0), Some("GET".into()), has_key(self.js_options(arg(1)), &["timeout", "signal"]))),
+                    "got" => Some(make(
+                        HttpLib::Got,
+                        arg(0),
+                        Some("GET".into()),
+                        has_key(self.js_options(arg(1)), &["timeout", "signal"]),
+                    )),
                     "node-fetch" | "undici" => {
                         let opts = self.js_options(arg(1));
                         Some(make(HttpLib::Fetch, arg(0), None, has_key(opts, &["signal", "timeout"])))
@@ -328,7 +350,11 @@ impl Unit<'_> {
         if t != Timeout::Missing {
             return t;
         }
-        let global = self.facts.assigns.iter().any(|a| self.facts.path_of(a.target).is_some_and(|p| p.ends_with("defaults.timeout")));
+        let global = self
+            .facts
+            .assigns
+            .iter()
+            .any(|a| self.facts.path_of(a.target).is_some_and(|p| p.ends_with("defaults.timeout")));
         if global { Timeout::Set } else { t }
     }
 
@@ -489,7 +515,9 @@ impl Unit<'_> {
         let request = request?;
         let ExprKind::Member(client, method) = &self.facts.expr(request.callee).kind else { return None };
         let client_timeout = self.reqwest_client_timeout(*client)?;
-        let url = if &**method == "request" { self.facts.positional(request, 1) } else { self.facts.positional(request, 0) }.map(|a| a.value);
+        let url =
+            if &**method == "request" { self.facts.positional(request, 1) } else { self.facts.positional(request, 0) }
+                .map(|a| a.value);
         Some(HttpCall {
             lib: HttpLib::Reqwest,
             url,
@@ -506,7 +534,8 @@ impl Unit<'_> {
     fn reqwest_client_timeout(&self, e: ExprId) -> Option<Timeout> {
         let d = self.deref(e);
         let ExprKind::Call(c) = self.facts.expr(d).kind else {
-            return matches!(self.facts.expr(d).kind, ExprKind::Member(..) | ExprKind::Name(_)).then_some(Timeout::Unknown);
+            return matches!(self.facts.expr(d).kind, ExprKind::Member(..) | ExprKind::Name(_))
+                .then_some(Timeout::Unknown);
         };
         let mut link = Some(c);
         let mut timeout = false;
@@ -557,11 +586,14 @@ impl Unit<'_> {
                     "time.sleep" | "asyncio.sleep" | "trio.sleep" | "anyio.sleep" | "gevent.sleep" | "eventlet.sleep"
                 );
                 let imported = path == "sleep"
-                    && self.module_of("sleep", call.func).is_some_and(|m| ["time", "asyncio", "trio", "anyio", "gevent"].iter().any(|p| m.starts_with(p)));
+                    && self.module_of("sleep", call.func).is_some_and(|m| {
+                        ["time", "asyncio", "trio", "anyio", "gevent"].iter().any(|p| m.starts_with(p))
+                    });
                 (known || imported).then(|| (arg(0), SleepUnit::Seconds))
             }
             Lang::JavaScript | Lang::TypeScript | Lang::Tsx => {
-                let from_timers = self.module_of(name, call.func).is_some_and(|m| m.contains("timers/promises") || m == "delay");
+                let from_timers =
+                    self.module_of(name, call.func).is_some_and(|m| m.contains("timers/promises") || m == "delay");
                 match name {
                     "setTimeout" if !from_timers && call.args.len() >= 2 => Some((arg(1), SleepUnit::Millis)),
                     _ if from_timers => Some((arg(0), SleepUnit::Millis)),
@@ -569,7 +601,9 @@ impl Unit<'_> {
                 }
             }
             Lang::Go => match path.as_str() {
-                "time.Sleep" | "time.After" | "time.NewTimer" | "time.Tick" | "time.NewTicker" => Some((arg(0), SleepUnit::Duration)),
+                "time.Sleep" | "time.After" | "time.NewTimer" | "time.Tick" | "time.NewTicker" => {
+                    Some((arg(0), SleepUnit::Duration))
+                }
                 _ => None,
             },
             Lang::Rust => {
@@ -583,7 +617,11 @@ impl Unit<'_> {
                     return self.sleep_call(self.facts.call(made));
                 }
                 let is_sleep = matches!(name, "sleep" | "interval" | "sleep_until")
-                    && (path.contains("thread") || path.contains("time") || path.contains("task") || path == "sleep" || path == "interval");
+                    && (path.contains("thread")
+                        || path.contains("time")
+                        || path.contains("task")
+                        || path == "sleep"
+                        || path == "interval");
                 is_sleep.then(|| (arg(0), SleepUnit::Duration))
             }
             _ => None,
@@ -671,7 +709,11 @@ impl Unit<'_> {
                 let headers_kw = self.facts.kwarg(call, "headers").map(|a| a.value);
                 let (claims, key, header) = match lib {
                     JwtLib::Authlib => (arg(1), arg(2), arg(0)),
-                    _ => (arg(0).or(self.facts.kwarg(call, "payload").map(|a| a.value)), arg(1).or(self.facts.kwarg(call, "key").map(|a| a.value)), headers_kw.or(arg(3))),
+                    _ => (
+                        arg(0).or(self.facts.kwarg(call, "payload").map(|a| a.value)),
+                        arg(1).or(self.facts.kwarg(call, "key").map(|a| a.value)),
+                        headers_kw.or(arg(3)),
+                    ),
                 };
                 let header_span = header.map_or(call.span, |h| self.facts.expr(h).span);
                 Some(JwtCall { lib, claims, key, header, header_span, options: None, builder_calls: Vec::new() })
@@ -681,7 +723,15 @@ impl Unit<'_> {
                 (module == "jwt.encode").then(|| {
                     let header = self.facts.kwarg(call, "headers").map(|a| a.value);
                     let header_span = header.map_or(call.span, |h| self.facts.expr(h).span);
-                    JwtCall { lib: JwtLib::PyJwt, claims: arg(0), key: arg(1), header, header_span, options: None, builder_calls: Vec::new() }
+                    JwtCall {
+                        lib: JwtLib::PyJwt,
+                        claims: arg(0),
+                        key: arg(1),
+                        header,
+                        header_span,
+                        options: None,
+                        builder_calls: Vec::new(),
+                    }
                 })
             }
             (Lang::JavaScript | Lang::TypeScript | Lang::Tsx, ExprKind::Member(obj, m)) if &**m == "sign" => {
@@ -691,7 +741,15 @@ impl Unit<'_> {
                     let options = arg(2);
                     let header = options.and_then(|o| self.map_value(o, "header"));
                     let header_span = header.map_or(call.span, |h| self.facts.expr(h).span);
-                    return Some(JwtCall { lib: JwtLib::JsonWebToken, claims: arg(0), key: arg(1), header, header_span, options, builder_calls: Vec::new() });
+                    return Some(JwtCall {
+                        lib: JwtLib::JsonWebToken,
+                        claims: arg(0),
+                        key: arg(1),
+                        header,
+                        header_span,
+                        options,
+                        builder_calls: Vec::new(),
+                    });
                 }
                 self.jose_chain(call)
             }
@@ -700,7 +758,15 @@ impl Unit<'_> {
                     let options = arg(2);
                     let header = options.and_then(|o| self.map_value(o, "header"));
                     let header_span = header.map_or(call.span, |h| self.facts.expr(h).span);
-                    JwtCall { lib: JwtLib::JsonWebToken, claims: arg(0), key: arg(1), header, header_span, options, builder_calls: Vec::new() }
+                    JwtCall {
+                        lib: JwtLib::JsonWebToken,
+                        claims: arg(0),
+                        key: arg(1),
+                        header,
+                        header_span,
+                        options,
+                        builder_calls: Vec::new(),
+                    }
                 })
             }
             (Lang::Go, ExprKind::Member(tok, m)) if &**m == "SignedString" => {
@@ -722,23 +788,44 @@ impl Unit<'_> {
                     .iter()
                     .filter(|a| a.func == call.func && a.span.start < call.span.start)
                     .filter_map(|a| match self.facts.expr(a.target).kind {
-                        ExprKind::Member(o, ref f) if &**f == "Header" && self.facts.name_of(o) == tok_name && tok_name.is_some() => a.value,
+                        ExprKind::Member(o, ref f)
+                            if &**f == "Header" && self.facts.name_of(o) == tok_name && tok_name.is_some() =>
+                        {
+                            a.value
+                        }
                         _ => None,
                     })
                     .last();
                 let header_span = header.map_or(call.span, |h| self.facts.expr(h).span);
-                Some(JwtCall { lib: JwtLib::GolangJwt, claims, key: arg(0), header, header_span, options: None, builder_calls: Vec::new() })
+                Some(JwtCall {
+                    lib: JwtLib::GolangJwt,
+                    claims,
+                    key: arg(0),
+                    header,
+                    header_span,
+                    options: None,
+                    builder_calls: Vec::new(),
+                })
             }
             (Lang::Rust, _) => {
                 let path = self.facts.path_of(call.callee)?;
                 let is_encode = path == "jsonwebtoken.encode"
-                    || (path == "encode" && self.module_of("encode", call.func).is_some_and(|m| m.starts_with("jsonwebtoken")));
+                    || (path == "encode"
+                        && self.module_of("encode", call.func).is_some_and(|m| m.starts_with("jsonwebtoken")));
                 if !is_encode {
                     return None;
                 }
                 let header = arg(0);
                 let header_span = header.map_or(call.span, |h| self.facts.expr(h).span);
-                Some(JwtCall { lib: JwtLib::RustJsonWebToken, claims: arg(1), key: arg(2), header, header_span, options: None, builder_calls: Vec::new() })
+                Some(JwtCall {
+                    lib: JwtLib::RustJsonWebToken,
+                    claims: arg(1),
+                    key: arg(2),
+                    header,
+                    header_span,
+                    options: None,
+                    builder_calls: Vec::new(),
+                })
             }
             _ => None,
         }
@@ -761,7 +848,15 @@ impl Unit<'_> {
                 }
                 let claims = self.facts.positional(inner, 0).map(|a| a.value);
                 let key = self.facts.positional(call, 0).map(|a| a.value);
-                return Some(JwtCall { lib: JwtLib::Jose, claims, key, header, header_span, options: None, builder_calls });
+                return Some(JwtCall {
+                    lib: JwtLib::Jose,
+                    claims,
+                    key,
+                    header,
+                    header_span,
+                    options: None,
+                    builder_calls,
+                });
             }
             let m = self.facts.callee_name(inner).unwrap_or("").to_owned();
             let a0 = self.facts.positional(inner, 0).map(|a| a.value);

@@ -65,7 +65,9 @@ impl Unit<'_> {
                 kling_api::hosts::mentions_host(&lower)
                     || (lower.contains("/v1/") && self.classify_url(&lower, false).kling)
                     || lower.starts_with("kling-v")
-                    || (lower.contains("kling") && lower.contains('_') && lower.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                    || (lower.contains("kling")
+                        && lower.contains('_')
+                        && lower.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
             }
             ExprKind::Name(n) | ExprKind::Member(_, n) => n.to_ascii_lowercase().contains("kling"),
             _ => false,
@@ -143,7 +145,9 @@ impl Unit<'_> {
                         Some(s) => (*o, s.to_owned(), self.facts.expr(*k).span),
                         None => continue,
                     },
-                    ExprKind::Member(o, f) if !matches!(self.file.lang, crate::lang::Lang::Go | crate::lang::Lang::Rust) => {
+                    ExprKind::Member(o, f)
+                        if !matches!(self.file.lang, crate::lang::Lang::Go | crate::lang::Lang::Rust) =>
+                    {
                         (*o, f.to_string(), self.facts.expr(a.target).span)
                     }
                     _ => continue,
@@ -171,15 +175,22 @@ impl Unit<'_> {
             return None;
         }
         let keys = self.map_keys(m);
-        let request_keys = keys.iter().filter(|k| params::is_request_key(&k.key)).map(|k| &*k.key).collect::<std::collections::HashSet<_>>();
+        let request_keys = keys
+            .iter()
+            .filter(|k| params::is_request_key(&k.key))
+            .map(|k| &*k.key)
+            .collect::<std::collections::HashSet<_>>();
         // `model_name: "gpt-4o"` names another vendor's model: not Kling evidence.
         let foreign_model = keys.iter().any(|k| {
-            &*k.key == "model_name" && self.eval_str(k.value).is_some_and(|v| !kling_api::models::looks_like_kling_model(&v))
+            &*k.key == "model_name"
+                && self.eval_str(k.value).is_some_and(|v| !kling_api::models::looks_like_kling_model(&v))
         });
-        let specific = request_keys.iter().any(|k| params::is_specific_key(k) && !(*k == "model_name" && foreign_model));
-        let kling_model = keys
-            .iter()
-            .any(|k| &*k.key == "model_name" && self.eval_str(k.value).is_some_and(|v| kling_api::models::looks_like_kling_model(&v)));
+        let specific =
+            request_keys.iter().any(|k| params::is_specific_key(k) && !(*k == "model_name" && foreign_model));
+        let kling_model = keys.iter().any(|k| {
+            &*k.key == "model_name"
+                && self.eval_str(k.value).is_some_and(|v| kling_api::models::looks_like_kling_model(&v))
+        });
         let by_keys = request_keys.len() >= 2 && (specific || kling_model);
         // A config has no calls to follow; its equivalent of "flows to a Kling
         // endpoint" is a document that is about Kling (a Kling host, a `kling:`
@@ -298,7 +309,8 @@ impl Unit<'_> {
             }
             ExprKind::Call(c) => {
                 let call = self.facts.call(*c);
-                self.walk_any(call.callee, depth + 1, pred) || call.args.iter().any(|a| self.walk_any(a.value, depth + 1, pred))
+                self.walk_any(call.callee, depth + 1, pred)
+                    || call.args.iter().any(|a| self.walk_any(a.value, depth + 1, pred))
             }
             ExprKind::Map(m) => self.facts.map(*m).entries.iter().any(|en| self.walk_any(en.value, depth + 1, pred)),
             ExprKind::List(items) => items.iter().any(|i| self.walk_any(*i, depth + 1, pred)),
@@ -350,19 +362,20 @@ impl Unit<'_> {
     pub(crate) fn is_kling_token(&self, jwt: &JwtCall, call: &Call) -> bool {
         let claims_map = jwt.claims.and_then(|c| self.claims_literal(c));
         // golang-jwt's `RegisteredClaims` spells the claims `Issuer` and `ExpiresAt`.
-        let claim = |keys: &[&str]| claims_map.and_then(|m| keys.iter().find_map(|k| self.facts.map(m).get(k)).map(|e| e.value));
+        let claim = |keys: &[&str]| {
+            claims_map.and_then(|m| keys.iter().find_map(|k| self.facts.map(m).get(k)).map(|e| e.value))
+        };
         let iss = claim(&["iss", "Issuer"]);
         let iss_is_ak = iss.is_some_and(|v| self.carries(v, Credential::AccessKey));
-        let key_kling = jwt.key.is_some_and(|k| self.credential_names(k).iter().any(|n| n.to_ascii_lowercase().contains("kling")));
+        let key_kling =
+            jwt.key.is_some_and(|k| self.credential_names(k).iter().any(|n| n.to_ascii_lowercase().contains("kling")));
         let key_secret = jwt.key.is_some_and(|k| self.carries(k, Credential::SecretKey));
         let has_exp = claim(&["exp", "ExpiresAt"]).is_some();
-        let in_kling_code = self
-            .func_chain(call.func)
-            .any(|f| {
-                let func = self.facts.function(f);
-                func.name.as_deref().is_some_and(|n| n.to_ascii_lowercase().contains("kling"))
-                    || func.class.as_deref().is_some_and(|n| n.to_ascii_lowercase().contains("kling"))
-            });
+        let in_kling_code = self.func_chain(call.func).any(|f| {
+            let func = self.facts.function(f);
+            func.name.as_deref().is_some_and(|n| n.to_ascii_lowercase().contains("kling"))
+                || func.class.as_deref().is_some_and(|n| n.to_ascii_lowercase().contains("kling"))
+        });
         iss_is_ak || key_kling || (key_secret && iss.is_some() && has_exp) || in_kling_code
     }
 
@@ -412,7 +425,9 @@ impl Unit<'_> {
         let mut found = false;
         self.walk_any(e, 0, &mut |x| {
             let hit = match &x.kind {
-                ExprKind::Member(_, f) => matches!(&**f, "Done" | "Err" | "aborted" | "throwIfAborted" | "is_cancelled" | "cancelled"),
+                ExprKind::Member(_, f) => {
+                    matches!(&**f, "Done" | "Err" | "aborted" | "throwIfAborted" | "is_cancelled" | "cancelled")
+                }
                 ExprKind::Name(n) => {
                     let l = n.to_ascii_lowercase();
                     l.contains("timeout") || l.contains("deadline")
@@ -430,8 +445,24 @@ impl Unit<'_> {
             ExprKind::Name(n) | ExprKind::Member(_, n) => {
                 let l = n.to_ascii_lowercase();
                 const WORDS: &[&str] = &[
-                    "deadline", "timeout", "time_out", "expire", "elapsed", "start", "begin", "until", "wait", "budget",
-                    "remaining", "now", "time", "monotonic", "perf_counter", "since", "clock", "t0",
+                    "deadline",
+                    "timeout",
+                    "time_out",
+                    "expire",
+                    "elapsed",
+                    "start",
+                    "begin",
+                    "until",
+                    "wait",
+                    "budget",
+                    "remaining",
+                    "now",
+                    "time",
+                    "monotonic",
+                    "perf_counter",
+                    "since",
+                    "clock",
+                    "t0",
                 ];
                 WORDS.iter().any(|w| l.contains(w)) && !l.contains("status")
             }
@@ -445,10 +476,25 @@ impl Unit<'_> {
             ExprKind::Name(n) | ExprKind::Member(_, n) => {
                 let l = n.to_ascii_lowercase();
                 const WORDS: &[&str] = &[
-                    "attempt", "tries", "try", "retr", "poll", "count", "iteration", "iter", "round", "tick", "step",
-                    "max", "limit", "cap", "num", "times",
+                    "attempt",
+                    "tries",
+                    "try",
+                    "retr",
+                    "poll",
+                    "count",
+                    "iteration",
+                    "iter",
+                    "round",
+                    "tick",
+                    "step",
+                    "max",
+                    "limit",
+                    "cap",
+                    "num",
+                    "times",
                 ];
-                matches!(l.as_str(), "i" | "j" | "k" | "n") || WORDS.iter().any(|w| l.contains(w)) && !l.contains("status")
+                matches!(l.as_str(), "i" | "j" | "k" | "n")
+                    || WORDS.iter().any(|w| l.contains(w)) && !l.contains("status")
             }
             ExprKind::Binary(BinOp::Add | BinOp::Sub | BinOp::Mul, l, r) => self.is_counter(*l) || self.is_counter(*r),
             ExprKind::Call(c) => {
@@ -589,8 +635,16 @@ impl Unit<'_> {
         };
         matches!(
             path.as_str(),
-            "itertools.count" | "count" | "itertools.repeat" | "repeat" | "time.Tick" | "RangeFrom" | "std.iter.repeat"
-                | "iter.repeat" | "cycle" | "itertools.cycle"
+            "itertools.count"
+                | "count"
+                | "itertools.repeat"
+                | "repeat"
+                | "time.Tick"
+                | "RangeFrom"
+                | "std.iter.repeat"
+                | "iter.repeat"
+                | "cycle"
+                | "itertools.cycle"
         )
     }
 

@@ -217,7 +217,12 @@ impl<'a> Unit<'a> {
         external.map_or(Resolved::Unknown, Resolved::External)
     }
 
-    fn pick_binding(&self, assigns: &[usize], scope: impl Fn(&crate::facts::Assign) -> bool, at: u32) -> Option<ExprId> {
+    fn pick_binding(
+        &self,
+        assigns: &[usize],
+        scope: impl Fn(&crate::facts::Assign) -> bool,
+        at: u32,
+    ) -> Option<ExprId> {
         let mut before = None;
         let mut after = None;
         for &i in assigns {
@@ -427,7 +432,9 @@ impl<'a> Unit<'a> {
     /// The expressions that read `task_status`, sorted by position.
     pub(crate) fn status_reads(&self) -> &[u32] {
         self.status_reads.get_or_init(|| {
-            let mut v: Vec<u32> = (0..self.facts.exprs.len() as u32).filter(|&i| self.is_status_read(&self.facts.exprs[i as usize])).collect();
+            let mut v: Vec<u32> = (0..self.facts.exprs.len() as u32)
+                .filter(|&i| self.is_status_read(&self.facts.exprs[i as usize]))
+                .collect();
             v.sort_by_key(|&i| self.facts.exprs[i as usize].span.start);
             v
         })
@@ -486,8 +493,37 @@ pub(crate) enum Callee<'a> {
 fn is_generic_method(name: &str) -> bool {
     matches!(
         name,
-        "get" | "post" | "put" | "patch" | "delete" | "head" | "request" | "send" | "run" | "call" | "execute"
-            | "json" | "fetch" | "do" | "Do" | "Get" | "Post" | "read" | "write" | "close" | "open" | "wait"
-            | "update" | "create" | "save" | "load" | "list" | "find" | "add" | "set" | "start" | "stop"
+        "get"
+            | "post"
+            | "put"
+            | "patch"
+            | "delete"
+            | "head"
+            | "request"
+            | "send"
+            | "run"
+            | "call"
+            | "execute"
+            | "json"
+            | "fetch"
+            | "do"
+            | "Do"
+            | "Get"
+            | "Post"
+            | "read"
+            | "write"
+            | "close"
+            | "open"
+            | "wait"
+            | "update"
+            | "create"
+            | "save"
+            | "load"
+            | "list"
+            | "find"
+            | "add"
+            | "set"
+            | "start"
+            | "stop"
     )
 }

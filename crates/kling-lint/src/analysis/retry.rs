@@ -72,8 +72,9 @@ impl Unit<'_> {
             if lp.kind == LoopKind::ForEach && !lp.iter.is_some_and(|it| self.is_counter_range(it)) {
                 continue;
             }
-            let success_exit =
-                self.exits_in(lp.body).any(|x| x.func == lp.func && matches!(x.kind, ExitKind::Return | ExitKind::Break));
+            let success_exit = self
+                .exits_in(lp.body)
+                .any(|x| x.func == lp.func && matches!(x.kind, ExitKind::Return | ExitKind::Break));
             if !success_exit || !self.has_retry_signal(id) {
                 continue;
             }
@@ -197,7 +198,14 @@ impl Unit<'_> {
                 }
                 ExprKind::Name(n) | ExprKind::Member(_, n) => {
                     let l = n.to_ascii_lowercase();
-                    if l.contains("random") || l.contains("jitter") || l.contains("uniform") || l == "rand" || l.contains("randint") || l == "intn" || l == "float64" && self.text(x.span).contains("rand") {
+                    if l.contains("random")
+                        || l.contains("jitter")
+                        || l.contains("uniform")
+                        || l == "rand"
+                        || l.contains("randint")
+                        || l == "intn"
+                        || l == "float64" && self.text(x.span).contains("rand")
+                    {
                         t.jitter = true;
                     }
                     if l.contains("retry_after") || l.contains("retryafter") || l.contains("retry-after") {
@@ -267,7 +275,10 @@ impl Unit<'_> {
                     }
                 }
                 "Retry" | "urllib3.Retry" | "urllib3.util.Retry" | "urllib3.util.retry.Retry" | "retry.Retry" => {
-                    let from_urllib3 = path.contains("urllib3") || self.module_of("Retry", call.func).is_some_and(|m| m.contains("urllib3") || m.contains("requests"));
+                    let from_urllib3 = path.contains("urllib3")
+                        || self
+                            .module_of("Retry", call.func)
+                            .is_some_and(|m| m.contains("urllib3") || m.contains("requests"));
                     if !from_urllib3 {
                         continue;
                     }
@@ -292,18 +303,20 @@ impl Unit<'_> {
             match module.as_deref() {
                 // An instance for another service (`axios.create({ baseURL: internal })`)
                 // is not ours to judge.
-                Some("axios-retry") if !self.facts.positional(call, 0).is_some_and(|i| self.axios_instance_elsewhere(i.value)) => {
+                Some("axios-retry")
+                    if !self.facts.positional(call, 0).is_some_and(|i| self.axios_instance_elsewhere(i.value)) =>
+                {
                     let cfg = self.facts.positional(call, 1).map(|a| self.deref(a.value));
                     let map = cfg.and_then(|c| match self.facts.expr(c).kind {
                         ExprKind::Map(m) => Some(self.facts.map(m)),
                         _ => None,
                     });
                     let get = |k: &str| map.and_then(|m| m.get(k)).map(|e| e.value);
-                    let unbounded = match get("retries") {
-                        None => Some("no `retries`: the attempt limit is left to the library default".to_owned()),
-                        Some(v) if is_infinity(self.text(self.facts.expr(v).span)) => Some("retries: Infinity never stops".to_owned()),
-                        Some(_) => None,
-                    };
+                    // Without `retries` axios-retry stops after its default of 3, inside
+                    // the checklist's 3-5 range: only an infinite setting is unbounded.
+                    let unbounded = get("retries")
+                        .filter(|v| is_infinity(self.text(self.facts.expr(*v).span)))
+                        .map(|_| "retries: Infinity never stops".to_owned());
                     let delay = match get("retryDelay") {
                         None => Some("no `retryDelay`: axios-retry retries immediately".to_owned()),
                         Some(v) => match self.retry_delay_fn(v, call.func) {
@@ -318,14 +331,20 @@ impl Unit<'_> {
                 }
                 // p-retry wraps any operation; only one that calls Kling is judged here
                 // (a worker's broker reconnect may rightly retry forever).
-                Some("p-retry") if self.facts.positional(call, 0).is_some_and(|op| self.operation_calls_kling(op.value)) => {
+                Some("p-retry")
+                    if self.facts.positional(call, 0).is_some_and(|op| self.operation_calls_kling(op.value)) =>
+                {
                     let opts = self.facts.positional(call, 1).map(|a| self.deref(a.value));
                     let map = opts.and_then(|c| match self.facts.expr(c).kind {
                         ExprKind::Map(m) => Some(self.facts.map(m)),
                         _ => None,
                     });
-                    let forever = map.and_then(|m| m.get("forever")).is_some_and(|e| matches!(self.facts.expr(e.value).kind, ExprKind::Bool(true)));
-                    let infinite = map.and_then(|m| m.get("retries")).is_some_and(|e| is_infinity(self.text(self.facts.expr(e.value).span)));
+                    let forever = map
+                        .and_then(|m| m.get("forever"))
+                        .is_some_and(|e| matches!(self.facts.expr(e.value).kind, ExprKind::Bool(true)));
+                    let infinite = map
+                        .and_then(|m| m.get("retries"))
+                        .is_some_and(|e| is_infinity(self.text(self.facts.expr(e.value).span)));
                     let unbounded = (forever || infinite).then(|| "p-retry is told to retry forever".to_owned());
                     let constant = map.and_then(|m| m.get("factor")).and_then(|e| self.eval_num(e.value)) == Some(1.0);
                     let delay = constant.then(|| "factor: 1 keeps the wait constant".to_owned());
@@ -333,15 +352,30 @@ impl Unit<'_> {
                 }
                 _ => {}
             }
-            if self.file.lang == Lang::Go && path.ends_with("NewConstantBackOff") && self.makes_kling_requests(call.func) {
-                out.push(RetryConfig { span: call.span, lib: "backoff", unbounded: None, delay: Some("a constant backoff".to_owned()) });
+            if self.file.lang == Lang::Go
+                && path.ends_with("NewConstantBackOff")
+                && self.makes_kling_requests(call.func)
+            {
+                out.push(RetryConfig {
+                    span: call.span,
+                    lib: "backoff",
+                    unbounded: None,
+                    delay: Some("a constant backoff".to_owned()),
+                });
             }
         }
         if self.file.lang == Lang::Go {
             for a in &self.facts.assigns {
-                let is_max = matches!(&self.facts.expr(a.target).kind, ExprKind::Member(_, f) if &**f == "MaxElapsedTime");
-                if is_max && a.value.is_some_and(|v| self.eval_num(v) == Some(0.0)) && self.makes_kling_requests(a.func) {
-                    out.push(RetryConfig { span: a.span, lib: "backoff", unbounded: Some("MaxElapsedTime = 0 retries forever".to_owned()), delay: None });
+                let is_max =
+                    matches!(&self.facts.expr(a.target).kind, ExprKind::Member(_, f) if &**f == "MaxElapsedTime");
+                if is_max && a.value.is_some_and(|v| self.eval_num(v) == Some(0.0)) && self.makes_kling_requests(a.func)
+                {
+                    out.push(RetryConfig {
+                        span: a.span,
+                        lib: "backoff",
+                        unbounded: Some("MaxElapsedTime = 0 retries forever".to_owned()),
+                        delay: None,
+                    });
                 }
             }
         }
@@ -364,10 +398,14 @@ impl Unit<'_> {
                 if returns.is_empty() {
                     return Delay::Unknown;
                 }
-                returns.iter().fold(Delay::None, |d, r| merge(d, self.classify_delay(*r, Some(f), Some(SleepUnit::Millis))))
+                returns
+                    .iter()
+                    .fold(Delay::None, |d, r| merge(d, self.classify_delay(*r, Some(f), Some(SleepUnit::Millis))))
             }
             // axios-retry's own `exponentialDelay` adds up to 20% random jitter.
-            _ if self.facts.path_of(v).is_some_and(|p| p.ends_with("exponentialDelay")) => Delay::Growing { jitter: true },
+            _ if self.facts.path_of(v).is_some_and(|p| p.ends_with("exponentialDelay")) => {
+                Delay::Growing { jitter: true }
+            }
             _ => self.classify_delay(v, func, Some(SleepUnit::Millis)),
         }
     }
@@ -410,8 +448,10 @@ impl Unit<'_> {
             ExprKind::Call(c) => (self.facts.path_of(self.facts.call(c).callee)?, Some(self.facts.call(c))),
             _ => (self.facts.path_of(dec)?, None),
         };
-        let tenacity = matches!(path.as_str(), "retry" | "tenacity.retry" | "Retrying" | "AsyncRetrying" | "tenacity.Retrying")
-            && (path.starts_with("tenacity") || self.module_of(path.as_str(), None).is_some_and(|m| m.starts_with("tenacity")));
+        let tenacity =
+            matches!(path.as_str(), "retry" | "tenacity.retry" | "Retrying" | "AsyncRetrying" | "tenacity.Retrying")
+                && (path.starts_with("tenacity")
+                    || self.module_of(path.as_str(), None).is_some_and(|m| m.starts_with("tenacity")));
         let backoff = path == "backoff.on_exception" || path == "backoff.on_predicate";
         if !tenacity && !backoff {
             return None;
@@ -434,7 +474,10 @@ impl Unit<'_> {
                     } else if t.contains("wait_none") {
                         Some("wait_none retries immediately".to_owned())
                     } else if (t.contains("wait_exponential") || t.contains("wait_incrementing")) && !jitter {
-                        Some("the wait grows but has no jitter (use wait_random_exponential or add wait_random)".to_owned())
+                        Some(
+                            "the wait grows but has no jitter (use wait_random_exponential or add wait_random)"
+                                .to_owned(),
+                        )
                     } else {
                         None
                     }

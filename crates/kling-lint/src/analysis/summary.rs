@@ -90,13 +90,12 @@ pub(crate) fn compute(unit: &Unit<'_>, f: FuncId) -> Summary {
             s.absorb(&inner);
             if let Some(amount) = inner.sleep {
                 let amount = match amount {
-                    Amount::Param { index, unit: u } => unit
-                        .facts
-                        .positional(call, index)
-                        .map_or(Amount::Unknown, |a| match unit.resolve(a.value) {
+                    Amount::Param { index, unit: u } => {
+                        unit.facts.positional(call, index).map_or(Amount::Unknown, |a| match unit.resolve(a.value) {
                             Resolved::Param { func, index, .. } if func == f => Amount::Param { index, unit: u },
                             _ => unit.sleep_seconds(a.value, u).map_or(Amount::Unknown, Amount::Secs),
-                        }),
+                        })
+                    }
                     other => other,
                 };
                 s.sleep = Some(s.sleep.map_or(amount, |x| x.combine(amount)));

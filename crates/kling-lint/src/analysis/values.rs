@@ -125,8 +125,16 @@ impl Unit<'_> {
         // Environment lookups: the variable's name is the hint, a default is a value.
         let env_getter = matches!(
             path.as_str(),
-            "os.environ.get" | "os.getenv" | "os.Getenv" | "os.LookupEnv" | "env.var" | "std.env.var" | "getenv"
-                | "environ.get" | "config" | "env"
+            "os.environ.get"
+                | "os.getenv"
+                | "os.Getenv"
+                | "os.LookupEnv"
+                | "env.var"
+                | "std.env.var"
+                | "getenv"
+                | "environ.get"
+                | "config"
+                | "env"
         );
         if env_getter {
             if let Some(var) = arg(0).and_then(|a| self.facts.str_of(a)) {
@@ -141,14 +149,17 @@ impl Unit<'_> {
             // Rust constructors that keep their argument's text:
             // `HeaderValue::from_str(&v)`, `String::from(v)`.
             "from_str" | "from_static" | "try_from" | "from"
-                if self.file.lang == Lang::Rust && matches!(self.facts.expr(call.callee).kind, ExprKind::Member(..)) =>
+                if self.file.lang == Lang::Rust
+                    && matches!(self.facts.expr(call.callee).kind, ExprKind::Member(..)) =>
             {
                 if let Some(a) = arg(0) {
                     self.frags(a, depth + 1, out);
                 }
             }
             // `Some(url)`, `Ok(url)` hold the value they wrap.
-            "Some" | "Ok" if self.file.lang == Lang::Rust && matches!(self.facts.expr(call.callee).kind, ExprKind::Name(_)) => {
+            "Some" | "Ok"
+                if self.file.lang == Lang::Rust && matches!(self.facts.expr(call.callee).kind, ExprKind::Name(_)) =>
+            {
                 if let Some(a) = arg(0) {
                     self.frags(a, depth + 1, out);
                 }
@@ -234,7 +245,10 @@ impl Unit<'_> {
                 lit.push('%');
                 continue;
             }
-            while chars.next_if(|d| matches!(d, '+' | '-' | '#' | ' ' | '.' | '*' | '[' | ']') || d.is_ascii_digit()).is_some() {}
+            while chars
+                .next_if(|d| matches!(d, '+' | '-' | '#' | ' ' | '.' | '*' | '[' | ']') || d.is_ascii_digit())
+                .is_some()
+            {}
             chars.next();
             if !lit.is_empty() {
                 out.push(Frag::Lit(std::mem::take(&mut lit)));
@@ -294,7 +308,9 @@ impl Unit<'_> {
                 // `float(5)`, `Number(5)`, `time.Duration(5)` keep the value.
                 let call = self.facts.call(*c);
                 let name = self.facts.callee_name(call)?;
-                if matches!(name, "float" | "int" | "Number" | "Duration" | "parseInt" | "parseFloat") && call.args.len() == 1 {
+                if matches!(name, "float" | "int" | "Number" | "Duration" | "parseInt" | "parseFloat")
+                    && call.args.len() == 1
+                {
                     return self.num(call.args[0].value, depth + 1);
                 }
                 None
@@ -352,7 +368,9 @@ impl Unit<'_> {
                     (None, None) => None,
                 }
             }
-            ExprKind::Binary(BinOp::Add, l, r) => Some(self.go_duration(*l, depth + 1)? + self.go_duration(*r, depth + 1)?),
+            ExprKind::Binary(BinOp::Add, l, r) => {
+                Some(self.go_duration(*l, depth + 1)? + self.go_duration(*r, depth + 1)?)
+            }
             ExprKind::Binary(BinOp::Div, l, r) => Some(self.go_duration(*l, depth + 1)? / self.eval_num(*r)?),
             ExprKind::Number { value, .. } => Some(*value / 1e9),
             ExprKind::Call(c) => {
@@ -440,7 +458,9 @@ impl Unit<'_> {
 
     pub(crate) fn classify_url(&self, text: &str, named_kling: bool) -> UrlInfo {
         let mut info = UrlInfo { kling: named_kling, ..UrlInfo::default() };
-        if hosts::mentions_host(text) || self.options.extra_base_urls.iter().any(|b| !b.is_empty() && text.contains(b.as_str())) {
+        if hosts::mentions_host(text)
+            || self.options.extra_base_urls.iter().any(|b| !b.is_empty() && text.contains(b.as_str()))
+        {
             info.kling = true;
         }
         if text.contains(hosts::ACCOUNT_COSTS_PATH) {

@@ -3,8 +3,8 @@
 //! guard the current statement, and a recursion budget.
 
 use crate::facts::{
-    Arg, Assign, Call, DeclKind, Exit, ExitKind, ExprId, ExprKind, Facts, FuncId, Function, Guard, Level,
-    Loop, LoopKind, MapKind, MapLit, Span,
+    Arg, Assign, Call, DeclKind, Exit, ExitKind, ExprId, ExprKind, Facts, FuncId, Function, Guard, Level, Loop,
+    LoopKind, MapKind, MapLit, Span,
 };
 
 /// How deep lowering recurses before it stops describing sub-expressions. Deeper code
@@ -132,7 +132,14 @@ impl Builder {
 
     /// Declare a loop; its body must be lowered between this call and
     /// [`Builder::end_loop`].
-    pub(crate) fn add_loop(&mut self, kind: LoopKind, cond: Option<ExprId>, iter: Option<ExprId>, header: Span, body: Span) {
+    pub(crate) fn add_loop(
+        &mut self,
+        kind: LoopKind,
+        cond: Option<ExprId>,
+        iter: Option<ExprId>,
+        header: Span,
+        body: Span,
+    ) {
         let l = Loop { kind, cond, iter, header, body, func: self.func };
         self.facts.loops.push(l);
         self.breakable.push(true);

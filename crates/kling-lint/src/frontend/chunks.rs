@@ -211,7 +211,11 @@ fn split(text: &str, lang: Lang) -> Option<Vec<Item<'_>>> {
             items.push(Item { start, end: offset, import: false, defines: Vec::new() });
         }
         // Names declared inside `var (...)`/`const (...)` blocks in Go.
-        if lang == Lang::Go && depth == 1 && open == Open::None && let Some(cur) = items.last_mut() {
+        if lang == Lang::Go
+            && depth == 1
+            && open == Open::None
+            && let Some(cur) = items.last_mut()
+        {
             let t = line.trim_start();
             let in_block = text[cur.start..].starts_with("var (") || text[cur.start..].starts_with("const (");
             if in_block && let Some(id) = identifiers(t).next() {
@@ -239,7 +243,9 @@ fn begins_item(line: &str, lang: Lang) -> bool {
         _ => {
             !t.starts_with("//")
                 && !t.starts_with("/*")
-                && !t.starts_with(['}', ')', ']', '.', '?', ':', ',', '+', '-', '*', '&', '|', '>', '<', '=', '`', '(', '['])
+                && !t.starts_with([
+                    '}', ')', ']', '.', '?', ':', ',', '+', '-', '*', '&', '|', '>', '<', '=', '`', '(', '[',
+                ])
                 && !matches!(word, "else" | "catch" | "finally")
         }
     }
@@ -270,7 +276,9 @@ fn defined_names<'a>(line: &'a str, lang: Lang, out: &mut Vec<&'a str>) {
     };
     match lang {
         Lang::Python => {
-            if let Some(n) = skip(&words, &["async", "def", "class"]).filter(|_| matches!(words.first(), Some(&"def" | &"class" | &"async"))) {
+            if let Some(n) = skip(&words, &["async", "def", "class"])
+                .filter(|_| matches!(words.first(), Some(&"def" | &"class" | &"async")))
+            {
                 out.push(n);
             } else if let Some(eq) = line.find('=') {
                 // `A = ...`, `A: int = ...`, `A, B = ...` (not `==`)
@@ -296,9 +304,26 @@ fn defined_names<'a>(line: &'a str, lang: Lang, out: &mut Vec<&'a str>) {
             _ => {}
         },
         _ => {
-            let kw = ["export", "default", "async", "function", "class", "const", "let", "var", "declare", "abstract", "interface", "type", "enum"];
+            let kw = [
+                "export",
+                "default",
+                "async",
+                "function",
+                "class",
+                "const",
+                "let",
+                "var",
+                "declare",
+                "abstract",
+                "interface",
+                "type",
+                "enum",
+            ];
             if words.first().is_some_and(|w| kw.contains(w)) {
-                if line.contains('{') && (line.trim_start_matches("export ").starts_with("const {") || line.trim_start_matches("export ").starts_with("let {")) {
+                if line.contains('{')
+                    && (line.trim_start_matches("export ").starts_with("const {")
+                        || line.trim_start_matches("export ").starts_with("let {"))
+                {
                     let inner = line.split('{').nth(1).unwrap_or("").split('}').next().unwrap_or("");
                     out.extend(identifiers(inner));
                 } else if let Some(n) = skip(&words, &kw) {
@@ -416,7 +441,12 @@ mod tests {
         split(text, lang)
             .unwrap()
             .iter()
-            .map(|it| (text[it.start..it.end].lines().next().unwrap_or("").to_owned(), it.defines.iter().map(|s| s.to_string()).collect()))
+            .map(|it| {
+                (
+                    text[it.start..it.end].lines().next().unwrap_or("").to_owned(),
+                    it.defines.iter().map(|s| s.to_string()).collect(),
+                )
+            })
             .collect()
     }
 

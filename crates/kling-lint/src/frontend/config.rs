@@ -57,7 +57,9 @@ impl ConfigBuilder {
                 map.span.end = end.max(map.span.start);
                 self.b.map(map)
             }
-            Some(Open::List { items, start }) => self.b.expr(ExprKind::List(items.into()), Span { start, end: end.max(start) }),
+            Some(Open::List { items, start }) => {
+                self.b.expr(ExprKind::List(items.into()), Span { start, end: end.max(start) })
+            }
             None => return,
         };
         self.attach(id);

@@ -69,7 +69,11 @@ impl<'s> Lower<'s> {
                 let op = node.child_by_field_name("operator").map_or("=", |o| self.text(o));
                 self.assignment(node, if op == "=" { DeclKind::Assign } else { DeclKind::Augmented });
             }
-            "expression_statement" | "go_statement" | "defer_statement" | "send_statement" | "inc_statement"
+            "expression_statement"
+            | "go_statement"
+            | "defer_statement"
+            | "send_statement"
+            | "inc_statement"
             | "dec_statement" => {
                 for c in named_children(node) {
                     self.expr(c);
@@ -135,7 +139,12 @@ impl<'s> Lower<'s> {
                 Some(n) => self.text(n).to_owned(),
                 None => default_package_name(&module).to_owned(),
             };
-            self.b.facts.imports.push(Import { module: module.into(), name: None, local: local.into(), span: span(spec) });
+            self.b.facts.imports.push(Import {
+                module: module.into(),
+                name: None,
+                local: local.into(),
+                span: span(spec),
+            });
         }
     }
 
@@ -241,7 +250,11 @@ impl<'s> Lower<'s> {
                         if let Some(w) = &wire {
                             self.wire_names.entry(name.clone()).or_default().insert(go_name.clone(), w.clone());
                         }
-                        fields.push(FieldDecl { key: wire.unwrap_or(go_name).into(), span: span(field), ty: go_type_kind(ty_text) });
+                        fields.push(FieldDecl {
+                            key: wire.unwrap_or(go_name).into(),
+                            span: span(field),
+                            ty: go_type_kind(ty_text),
+                        });
                     }
                 }
             }
@@ -351,11 +364,13 @@ impl<'s> Lower<'s> {
         let mut otherwise = None;
         self.b.push_breakable(false);
         for case in named_children(node) {
-            let body: Vec<Node<'_>> = named_children(case).into_iter().filter(|c| c.kind() == "statement_list").collect();
+            let body: Vec<Node<'_>> =
+                named_children(case).into_iter().filter(|c| c.kind() == "statement_list").collect();
             let body_span = body.first().map_or(span(case), |b| span(*b));
             match case.kind() {
                 "expression_case" => {
-                    let values: Vec<Node<'_>> = case.child_by_field_name("value").map(named_children).unwrap_or_default();
+                    let values: Vec<Node<'_>> =
+                        case.child_by_field_name("value").map(named_children).unwrap_or_default();
                     for v in values {
                         let value = self.expr(v);
                         let test = match subject {
@@ -387,7 +402,8 @@ impl<'s> Lower<'s> {
                 let inner = c.child_by_field_name("right").unwrap_or(c);
                 self.expr(inner)
             });
-            let stmts: Vec<Node<'_>> = named_children(case).into_iter().filter(|c| c.kind() == "statement_list").collect();
+            let stmts: Vec<Node<'_>> =
+                named_children(case).into_iter().filter(|c| c.kind() == "statement_list").collect();
             if let Some(g) = comm {
                 self.b.push_guard(g, false, span(node));
             }
@@ -435,7 +451,8 @@ impl<'s> Lower<'s> {
                 self.b.str_lit(&v, sp)
             }
             "selector_expression" | "qualified_type" => {
-                let (obj, field) = if node.kind() == "qualified_type" { ("package", "name") } else { ("operand", "field") };
+                let (obj, field) =
+                    if node.kind() == "qualified_type" { ("package", "name") } else { ("operand", "field") };
                 let object = self.opt_expr(node.child_by_field_name(obj), sp);
                 let f = node.child_by_field_name(field).map(|f| self.text(f).to_owned()).unwrap_or_default();
                 self.b.expr(ExprKind::Member(object, f.into()), sp)
@@ -473,7 +490,9 @@ impl<'s> Lower<'s> {
                     "&" | "*" => operand,
                     "!" => self.b.expr(ExprKind::Unary(UnOp::Not, operand), sp),
                     "-" => match self.b.facts.expr(operand).kind {
-                        ExprKind::Number { value, integer } => self.b.expr(ExprKind::Number { value: -value, integer }, sp),
+                        ExprKind::Number { value, integer } => {
+                            self.b.expr(ExprKind::Number { value: -value, integer }, sp)
+                        }
                         _ => self.b.expr(ExprKind::Unary(UnOp::Neg, operand), sp),
                     },
                     _ => self.b.expr(ExprKind::Unary(UnOp::Other, operand), sp),
@@ -500,12 +519,10 @@ impl<'s> Lower<'s> {
                 let r = self.opt_expr(node.child_by_field_name("right"), sp);
                 self.b.expr(ExprKind::Binary(op, l, r), sp)
             }
-            "type_conversion_expression" | "type_assertion_expression" => {
-                match node.child_by_field_name("operand") {
-                    Some(o) => self.expr(o),
-                    None => self.b.other(sp),
-                }
-            }
+            "type_conversion_expression" | "type_assertion_expression" => match node.child_by_field_name("operand") {
+                Some(o) => self.expr(o),
+                None => self.b.other(sp),
+            },
             "expression_list" => {
                 let items: Vec<ExprId> = named_children(node).into_iter().map(|c| self.expr(c)).collect();
                 if items.len() == 1 { items[0] } else { self.b.expr(ExprKind::List(items.into()), sp) }
@@ -526,7 +543,8 @@ impl<'s> Lower<'s> {
     fn composite(&mut self, node: Node<'_>) -> ExprId {
         let sp = span(node);
         let ty = node.child_by_field_name("type");
-        let sequence = matches!(ty.map_or("", |t| t.kind()), "slice_type" | "array_type" | "implicit_length_array_type");
+        let sequence =
+            matches!(ty.map_or("", |t| t.kind()), "slice_type" | "array_type" | "implicit_length_array_type");
         let kind = match ty {
             Some(t) if t.kind() != "map_type" => MapKind::Struct(self.text(t).into()),
             _ => MapKind::Literal,
@@ -549,7 +567,8 @@ impl<'s> Lower<'s> {
             let items: Vec<ExprId> = elements
                 .into_iter()
                 .map(|e| {
-                    let value = if e.kind() == "keyed_element" { e.child_by_field_name("value").unwrap_or(e) } else { e };
+                    let value =
+                        if e.kind() == "keyed_element" { e.child_by_field_name("value").unwrap_or(e) } else { e };
                     self.element(value)
                 })
                 .collect();
@@ -577,7 +596,8 @@ impl<'s> Lower<'s> {
 
     /// One element of a literal body (a `literal_element` wrapper or its content).
     fn element(&mut self, node: Node<'_>) -> ExprId {
-        let inner = if node.kind() == "literal_element" { named_children(node).first().copied().unwrap_or(node) } else { node };
+        let inner =
+            if node.kind() == "literal_element" { named_children(node).first().copied().unwrap_or(node) } else { node };
         if inner.kind() == "literal_value" {
             self.literal_value(inner, MapKind::Literal, false, span(inner))
         } else {

@@ -107,7 +107,8 @@ impl<'s> Lower<'s> {
                     };
                     Some(self.b.enter_function(function))
                 };
-                let saved = std::mem::replace(&mut self.b.level, if is_static { Level::Class } else { Level::Function });
+                let saved =
+                    std::mem::replace(&mut self.b.level, if is_static { Level::Class } else { Level::Function });
                 let v = value.map(|v| self.expr(v));
                 if let Some(n) = name {
                     let this = self.b.name("this", span(n));
@@ -138,7 +139,9 @@ impl<'s> Lower<'s> {
                 let infinite = cond.is_some_and(|c| c.kind() == "true");
                 let cond_id = if infinite { None } else { cond.map(|c| self.expr(c)) };
                 // Report a do-while at its `while (...)` tail, which is what bounds it.
-                let header = cond.map_or(span(node), |c| Span::new(body.map_or(node.start_byte(), |b| b.end_byte()), c.end_byte() + 1));
+                let header = cond.map_or(span(node), |c| {
+                    Span::new(body.map_or(node.start_byte(), |b| b.end_byte()), c.end_byte() + 1)
+                });
                 let header = Span { end: header.end.min(node.end_byte() as u32), ..header };
                 let kind = if infinite { LoopKind::Infinite } else { LoopKind::DoWhile };
                 self.b.add_loop(kind, cond_id, None, header, body.map_or(span(node), span));
@@ -150,9 +153,15 @@ impl<'s> Lower<'s> {
                 if let Some(init) = node.child_by_field_name("initializer") {
                     self.stmt(init);
                 }
-                let cond = field_children(node, "condition").into_iter().find(|c| c.is_named() && c.kind() != "empty_statement");
+                let cond = field_children(node, "condition")
+                    .into_iter()
+                    .find(|c| c.is_named() && c.kind() != "empty_statement");
                 let cond_id = cond.map(|c| {
-                    let inner = if c.kind() == "expression_statement" { named_children(c).first().copied().unwrap_or(c) } else { c };
+                    let inner = if c.kind() == "expression_statement" {
+                        named_children(c).first().copied().unwrap_or(c)
+                    } else {
+                        c
+                    };
                     self.expr(inner)
                 });
                 if let Some(inc) = node.child_by_field_name("increment") {
@@ -169,7 +178,13 @@ impl<'s> Lower<'s> {
                 if let Some(left) = node.child_by_field_name("left") {
                     self.bind_pattern(left, None, span(node), DeclKind::Let);
                 }
-                self.b.add_loop(LoopKind::ForEach, None, iter, header_span(node, body, self.src), body.map_or(span(node), span));
+                self.b.add_loop(
+                    LoopKind::ForEach,
+                    None,
+                    iter,
+                    header_span(node, body, self.src),
+                    body.map_or(span(node), span),
+                );
                 self.body(body);
                 self.b.end_loop();
             }
@@ -368,10 +383,11 @@ impl<'s> Lower<'s> {
             node.children(&mut c).any(|ch| ch.kind() == "async")
         };
         let body = node.child_by_field_name("body");
-        let (params, patterns) = match node.child_by_field_name("parameters").or_else(|| node.child_by_field_name("parameter")) {
-            Some(p) => self.params(p),
-            None => (Vec::new(), Vec::new()),
-        };
+        let (params, patterns) =
+            match node.child_by_field_name("parameters").or_else(|| node.child_by_field_name("parameter")) {
+                Some(p) => self.params(p),
+                None => (Vec::new(), Vec::new()),
+            };
         let function = Function {
             name: name.map(Into::into),
             class: None,
@@ -561,7 +577,12 @@ impl<'s> Lower<'s> {
     }
 
     fn push_import(&mut self, module: &str, name: Option<String>, local: String, sp: Span) {
-        self.b.facts.imports.push(Import { module: module.into(), name: name.map(Into::into), local: local.into(), span: sp });
+        self.b.facts.imports.push(Import {
+            module: module.into(),
+            name: name.map(Into::into),
+            local: local.into(),
+            span: sp,
+        });
     }
 
     fn type_decl(&mut self, node: Node<'_>) {
@@ -640,7 +661,10 @@ impl<'s> Lower<'s> {
                 }
                 None => self.b.other(sp),
             },
-            "parenthesized_expression" | "non_null_expression" | "as_expression" | "satisfies_expression"
+            "parenthesized_expression"
+            | "non_null_expression"
+            | "as_expression"
+            | "satisfies_expression"
             | "type_assertion" => match named_children(node).first() {
                 Some(inner) => self.expr(*inner),
                 None => self.b.other(sp),
@@ -680,7 +704,9 @@ impl<'s> Lower<'s> {
                 match op {
                     "!" => self.b.expr(ExprKind::Unary(UnOp::Not, arg), sp),
                     "-" => match self.b.facts.expr(arg).kind {
-                        ExprKind::Number { value, integer } => self.b.expr(ExprKind::Number { value: -value, integer }, sp),
+                        ExprKind::Number { value, integer } => {
+                            self.b.expr(ExprKind::Number { value: -value, integer }, sp)
+                        }
                         _ => self.b.expr(ExprKind::Unary(UnOp::Neg, arg), sp),
                     },
                     _ => self.b.expr(ExprKind::Unary(UnOp::Other, arg), sp),
@@ -732,7 +758,8 @@ impl<'s> Lower<'s> {
         for child in named_children(node) {
             match child.kind() {
                 "pair" => {
-                    let (Some(k), Some(v)) = (child.child_by_field_name("key"), child.child_by_field_name("value")) else {
+                    let (Some(k), Some(v)) = (child.child_by_field_name("key"), child.child_by_field_name("value"))
+                    else {
                         continue;
                     };
                     let key = match k.kind() {

@@ -184,7 +184,8 @@ impl Reader<'_> {
                         b'b' => out.push('\u{8}'),
                         b'f' => out.push('\u{c}'),
                         b'u' => {
-                            let hex = self.text.get(self.i..self.i + 4).ok_or_else(|| self.err(self.i, "bad \\u escape"))?;
+                            let hex =
+                                self.text.get(self.i..self.i + 4).ok_or_else(|| self.err(self.i, "bad \\u escape"))?;
                             let code = u32::from_str_radix(hex, 16).map_err(|_| self.err(self.i, "bad \\u escape"))?;
                             out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
                             self.i += 4;

@@ -93,7 +93,13 @@ impl<'s> Lower<'s> {
                 if let Some(left) = node.child_by_field_name("left") {
                     self.bind_targets(left, None, span(node), DeclKind::Let);
                 }
-                self.b.add_loop(LoopKind::ForEach, None, iter, header_span(node, body, self.src), body.map_or(span(node), span));
+                self.b.add_loop(
+                    LoopKind::ForEach,
+                    None,
+                    iter,
+                    header_span(node, body, self.src),
+                    body.map_or(span(node), span),
+                );
                 if let Some(body) = body {
                     self.block(body);
                 }
@@ -292,7 +298,11 @@ impl<'s> Lower<'s> {
             if let (Some(left), Some(ty)) = (a.child_by_field_name("left"), a.child_by_field_name("type"))
                 && left.kind() == "identifier"
             {
-                fields.push(FieldDecl { key: self.text(left).into(), span: span(a), ty: python_type_kind(self.text(ty)) });
+                fields.push(FieldDecl {
+                    key: self.text(left).into(),
+                    span: span(a),
+                    ty: python_type_kind(self.text(ty)),
+                });
             }
         }
         if !fields.is_empty() {
@@ -354,7 +364,8 @@ impl<'s> Lower<'s> {
                 continue;
             }
             let consequence = case.child_by_field_name("consequence");
-            let patterns: Vec<Node<'_>> = named_children(case).into_iter().filter(|c| c.kind() == "case_pattern").collect();
+            let patterns: Vec<Node<'_>> =
+                named_children(case).into_iter().filter(|c| c.kind() == "case_pattern").collect();
             let is_default = patterns.iter().all(|p| self.text(*p) == "_");
             if is_default {
                 otherwise = consequence.map(span);
@@ -457,14 +468,20 @@ impl<'s> Lower<'s> {
                 for child in named_children(node) {
                     match child.kind() {
                         "pair" => {
-                            let (Some(k), Some(v)) = (child.child_by_field_name("key"), child.child_by_field_name("value"))
+                            let (Some(k), Some(v)) =
+                                (child.child_by_field_name("key"), child.child_by_field_name("value"))
                             else {
                                 continue;
                             };
                             let key_id = self.expr(k);
                             let value = self.expr(v);
                             if let Some(key) = self.b.facts.str_of(key_id).map(str::to_owned) {
-                                map.entries.push(Entry { key: key.into(), key_span: span(k), value, span: span(child) });
+                                map.entries.push(Entry {
+                                    key: key.into(),
+                                    key_span: span(k),
+                                    value,
+                                    span: span(child),
+                                });
                             }
                         }
                         "dictionary_splat" => {
@@ -654,14 +671,26 @@ impl<'s> Lower<'s> {
             }
         }
         // `dict(model_name=..., duration=5)` is a map literal in all but syntax.
-        if self.b.facts.name_of(callee) == Some("dict") && args.iter().all(|a| a.name.is_some() || a.spread) && !args.is_empty() {
+        if self.b.facts.name_of(callee) == Some("dict")
+            && args.iter().all(|a| a.name.is_some() || a.spread)
+            && !args.is_empty()
+        {
             let mut map = self.b.new_map(sp, MapKind::DictCall);
             let arguments = node.child_by_field_name("arguments");
-            let kw_nodes: Vec<Node<'_>> =
-                arguments.map(named_children).unwrap_or_default().into_iter().filter(|a| a.kind() == "keyword_argument").collect();
+            let kw_nodes: Vec<Node<'_>> = arguments
+                .map(named_children)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|a| a.kind() == "keyword_argument")
+                .collect();
             for (a, kw) in args.iter().filter(|a| a.name.is_some()).zip(kw_nodes) {
                 let key_span = kw.child_by_field_name("name").map_or(span(kw), span);
-                map.entries.push(Entry { key: a.name.clone().unwrap_or_default(), key_span, value: a.value, span: span(kw) });
+                map.entries.push(Entry {
+                    key: a.name.clone().unwrap_or_default(),
+                    key_span,
+                    value: a.value,
+                    span: span(kw),
+                });
             }
             map.has_spread = args.iter().any(|a| a.spread);
             return self.b.map(map);

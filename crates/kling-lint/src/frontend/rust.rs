@@ -66,7 +66,14 @@ impl Lower {
                 for it in &imp.items {
                     match it {
                         syn::ImplItem::Fn(f) => {
-                            self.function(Some(f.sig.ident.to_string()), class.clone(), &f.sig, &f.block, &f.attrs, sp(f));
+                            self.function(
+                                Some(f.sig.ident.to_string()),
+                                class.clone(),
+                                &f.sig,
+                                &f.block,
+                                &f.attrs,
+                                sp(f),
+                            );
                         }
                         syn::ImplItem::Const(c) => {
                             let v = self.expr(&c.expr);
@@ -140,7 +147,12 @@ impl Lower {
             (prefix.join("::"), name.to_owned())
         };
         let local = if local == "self" { name.clone() } else { local.to_owned() };
-        self.b.facts.imports.push(Import { module: module.into(), name: Some(name.into()), local: local.into(), span: at });
+        self.b.facts.imports.push(Import {
+            module: module.into(),
+            name: Some(name.into()),
+            local: local.into(),
+            span: at,
+        });
     }
 
     fn struct_decl(&mut self, s: &syn::ItemStruct) {
@@ -389,7 +401,9 @@ impl Lower {
                 match u.op {
                     syn::UnOp::Not(_) => self.b.expr(ExprKind::Unary(UnOp::Not, inner), span),
                     syn::UnOp::Neg(_) => match self.b.facts.expr(inner).kind {
-                        ExprKind::Number { value, integer } => self.b.expr(ExprKind::Number { value: -value, integer }, span),
+                        ExprKind::Number { value, integer } => {
+                            self.b.expr(ExprKind::Number { value: -value, integer }, span)
+                        }
                         _ => self.b.expr(ExprKind::Unary(UnOp::Neg, inner), span),
                     },
                     _ => inner,
@@ -446,7 +460,11 @@ impl Lower {
                 self.b.expr(ExprKind::Closure(fid), span)
             }
             Expr::Closure(c) => {
-                let params = c.inputs.iter().filter_map(|p| pat_name(p).map(|n| Param { name: n.into(), default: None })).collect();
+                let params = c
+                    .inputs
+                    .iter()
+                    .filter_map(|p| pat_name(p).map(|n| Param { name: n.into(), default: None }))
+                    .collect();
                 let function = Function {
                     name: None,
                     class: None,
@@ -638,12 +656,14 @@ impl Lower {
                 None => self.b.other(span),
             },
             "vec" => {
-                let items = parse_args(mac).map(|args| args.iter().map(|a| self.expr(a)).collect::<Vec<_>>()).unwrap_or_default();
+                let items = parse_args(mac)
+                    .map(|args| args.iter().map(|a| self.expr(a)).collect::<Vec<_>>())
+                    .unwrap_or_default();
                 self.b.expr(ExprKind::List(items.into()), span)
             }
-            "format" | "println" | "eprintln" | "print" | "eprint" | "write" | "writeln" | "panic" | "info" | "debug"
-            | "warn" | "error" | "trace" | "bail" | "anyhow" | "format_args" | "unreachable" | "todo" | "log"
-            | "event" => {
+            "format" | "println" | "eprintln" | "print" | "eprint" | "write" | "writeln" | "panic" | "info"
+            | "debug" | "warn" | "error" | "trace" | "bail" | "anyhow" | "format_args" | "unreachable" | "todo"
+            | "log" | "event" => {
                 let args = parse_args(mac).or_else(|| parse_tracing_args(mac)).unwrap_or_default();
                 let mut lowered: Vec<Arg> = Vec::new();
                 let mut rest = args.iter();
@@ -672,7 +692,8 @@ impl Lower {
                         Some(positional(self.expr(a)))
                     });
                 }
-                let after_fmt: Vec<&Arg> = values.iter().skip(fmt_pos.map_or(values.len(), |p| p + 1)).flatten().collect();
+                let after_fmt: Vec<&Arg> =
+                    values.iter().skip(fmt_pos.map_or(values.len(), |p| p + 1)).flatten().collect();
                 let holes = FormatArgs {
                     positional: after_fmt.iter().filter(|a| a.name.is_none()).map(|a| a.value).collect(),
                     named: after_fmt.iter().filter_map(|a| Some((a.name.clone()?, a.value))).collect(),
@@ -740,14 +761,20 @@ impl Lower {
                         parts.push(Part::Lit(std::mem::take(&mut lit).into()));
                     }
                     let name = inner.split(':').next().unwrap_or("").trim();
-                    let is_ident = name.chars().all(|c| c.is_alphanumeric() || c == '_') && !name.starts_with(|c: char| c.is_ascii_digit());
+                    let is_ident = name.chars().all(|c| c.is_alphanumeric() || c == '_')
+                        && !name.starts_with(|c: char| c.is_ascii_digit());
                     let hole = if name.is_empty() {
                         next += 1;
                         args.positional.get(next - 1).copied()
                     } else if let Ok(index) = name.parse::<usize>() {
                         args.positional.get(index).copied()
                     } else if is_ident {
-                        Some(args.named.iter().find(|(n, _)| &**n == name).map_or_else(|| self.b.name(name, span), |(_, v)| *v))
+                        Some(
+                            args.named
+                                .iter()
+                                .find(|(n, _)| &**n == name)
+                                .map_or_else(|| self.b.name(name, span), |(_, v)| *v),
+                        )
                     } else {
                         None
                     };
@@ -803,7 +830,8 @@ fn parse_args(mac: &syn::Macro) -> Option<Punctuated<Expr, Token![,]>> {
 fn parse_tracing_args(mac: &syn::Macro) -> Option<Punctuated<Expr, Token![,]>> {
     let mut out: Vec<TokenTree> = Vec::new();
     for t in mac.tokens.clone() {
-        let after_separator = out.last().is_none_or(|p| matches!(p, TokenTree::Punct(p) if matches!(p.as_char(), '=' | ',')));
+        let after_separator =
+            out.last().is_none_or(|p| matches!(p, TokenTree::Punct(p) if matches!(p.as_char(), '=' | ',')));
         if after_separator && matches!(&t, TokenTree::Punct(p) if matches!(p.as_char(), '%' | '?')) {
             continue;
         }

@@ -24,7 +24,16 @@ pub fn render(report: &Report, options: TextOptions) -> String {
         match report.sources.get(&d.path) {
             Some(source) => out.push_str(&diagnostic(&renderer, d, source)),
             None => {
-                let _ = writeln!(out, "{}[{}]: {}\n  --> {}:{}:{}", d.severity.as_str(), d.rule, d.message, d.path.display(), d.start.line, d.start.column);
+                let _ = writeln!(
+                    out,
+                    "{}[{}]: {}\n  --> {}:{}:{}",
+                    d.severity.as_str(),
+                    d.rule,
+                    d.message,
+                    d.path.display(),
+                    d.start.line,
+                    d.start.column
+                );
             }
         }
         out.push('\n');
@@ -98,7 +107,12 @@ pub fn summary(report: &Report) -> String {
     let count = |s: Severity| report.diagnostics.iter().filter(|d| d.severity == s).count();
     let (e, w, i) = (count(Severity::Error), count(Severity::Warning), count(Severity::Info));
     let files = report.diagnostics.iter().map(|d| &d.path).collect::<std::collections::HashSet<_>>().len();
-    let scanned = format!("{} {} scanned, {} with Kling code", report.files_scanned, plural(report.files_scanned, "file"), report.files_kling);
+    let scanned = format!(
+        "{} {} scanned, {} with Kling code",
+        report.files_scanned,
+        plural(report.files_scanned, "file"),
+        report.files_kling
+    );
     if e + w + i == 0 {
         return format!("All checks passed ({scanned}).");
     }
@@ -108,7 +122,11 @@ pub fn summary(report: &Report) -> String {
             parts.push(format!("{n} {}", if what == "info" { what.to_owned() } else { plural(n, what) }));
         }
     }
-    let fixable = report.diagnostics.iter().filter(|d| d.fix.as_ref().is_some_and(|f| f.applicability == Applicability::Safe)).count();
+    let fixable = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.fix.as_ref().is_some_and(|f| f.applicability == Applicability::Safe))
+        .count();
     let fix_note = if fixable > 0 { format!("; {fixable} fixable with `--fix`") } else { String::new() };
     format!("Found {} in {files} {} ({scanned}){fix_note}.", join_and(&parts), plural(files, "file"))
 }

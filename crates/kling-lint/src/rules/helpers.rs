@@ -38,7 +38,9 @@ pub(crate) fn literal_json(unit: &Unit<'_>, e: ExprId, depth: u32) -> Option<Val
             }
             Value::Object(obj)
         }
-        ExprKind::List(items) => Value::Array(items.iter().map(|i| literal_json(unit, *i, depth + 1)).collect::<Option<_>>()?),
+        ExprKind::List(items) => {
+            Value::Array(items.iter().map(|i| literal_json(unit, *i, depth + 1)).collect::<Option<_>>()?)
+        }
         _ => return None,
     })
 }
@@ -47,5 +49,9 @@ pub(crate) fn literal_json(unit: &Unit<'_>, e: ExprId, depth: u32) -> Option<Val
 pub(crate) fn snippet(unit: &Unit<'_>, e: ExprId) -> String {
     let t = unit.text(unit.facts.expr(e).span);
     let one_line = t.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() > 40 { format!("{}…", one_line.chars().take(39).collect::<String>()) } else { one_line }
+    if one_line.chars().count() > 40 {
+        format!("{}…", one_line.chars().take(39).collect::<String>())
+    } else {
+        one_line
+    }
 }

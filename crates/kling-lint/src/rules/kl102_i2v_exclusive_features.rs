@@ -16,7 +16,10 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
         // The first key of each group present with a non-null value.
         let mut used = Vec::new();
         for group in groups {
-            let present = body.keys.iter().find(|k| group.contains(&&*k.key) && !matches!(unit.facts.expr(k.value).kind, ExprKind::Null));
+            let present = body
+                .keys
+                .iter()
+                .find(|k| group.contains(&&*k.key) && !matches!(unit.facts.expr(k.value).kind, ExprKind::Null));
             if let Some(k) = present {
                 used.push((group, k));
             }
@@ -28,8 +31,14 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
         used.sort_by_key(|(_, k)| k.key_span.start);
         let names: Vec<String> = used.iter().map(|(g, _)| g.join("/")).collect();
         let (_, second) = used[1];
-        cx.report(second.key_span, format!("{} cannot be combined in one image-to-video request; Kling rejects it (HTTP 400)", names.join(" and ")))
-            .label(format!("{} is already used", used[0].1.key))
-            .help("keep one feature group per request: an end frame, motion masks, or camera control");
+        cx.report(
+            second.key_span,
+            format!(
+                "{} cannot be combined in one image-to-video request; Kling rejects it (HTTP 400)",
+                names.join(" and ")
+            ),
+        )
+        .label(format!("{} is already used", used[0].1.key))
+        .help("keep one feature group per request: an end frame, motion masks, or camera control");
     }
 }

@@ -27,9 +27,12 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
         if models::find(&model).is_some() && !models::serves(&model, resource.id) {
             let serving = models::names_serving(resource.id);
             let what = if models::is_image_to_video_only(&model) { " (it is image-to-video only)" } else { "" };
-            cx.report(span, format!("`{model}` does not serve {}{what}; Kling answers HTTP 400 (code 1201)", resource.path))
-                .label(format!("sent to /v1/{}", resource.path))
-                .help(format!("use one of {}", quoted_list(&serving)));
+            cx.report(
+                span,
+                format!("`{model}` does not serve {}{what}; Kling answers HTTP 400 (code 1201)", resource.path),
+            )
+            .label(format!("sent to /v1/{}", resource.path))
+            .help(format!("use one of {}", quoted_list(&serving)));
         }
     }
 }
@@ -40,7 +43,8 @@ fn closest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
     if let Some(k) = known.iter().find(|k| **k == normalized) {
         return Some(k);
     }
-    let mut best: Vec<(&str, usize)> = known.iter().map(|k| (*k, distance(&normalized, k))).filter(|(_, d)| *d <= 2).collect();
+    let mut best: Vec<(&str, usize)> =
+        known.iter().map(|k| (*k, distance(&normalized, k))).filter(|(_, d)| *d <= 2).collect();
     best.sort_by_key(|(_, d)| *d);
     match best.as_slice() {
         [(k, d), rest @ ..] if rest.first().is_none_or(|(_, d2)| d2 > d) => Some(k),

@@ -1,8 +1,8 @@
 //! KL104 invalid-parameter-value: literal request values outside the API's domain,
 //! judged by the same validators the mock server uses.
 
-use kling_api::{models, params};
 use kling_api::resources::ResourceId;
+use kling_api::{models, params};
 use serde_json::Value;
 
 use super::Checker;
@@ -31,17 +31,20 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
                 }
                 // Numbers are KL101's; here only string values outside the model's set.
                 "duration" => string().and_then(|v| params::check_duration(model.as_deref(), &v).err()),
-                "cfg_scale" => unit
-                    .eval_num(key.value)
-                    .and_then(|n| params::check_range("cfg_scale", &serde_json::json!(n), params::CFG_SCALE_RANGE).err()),
+                "cfg_scale" => unit.eval_num(key.value).and_then(|n| {
+                    params::check_range("cfg_scale", &serde_json::json!(n), params::CFG_SCALE_RANGE).err()
+                }),
                 "sound" => string().and_then(|v| {
                     params::check_enum("sound", &v, params::SOUND_VALUES).err().or_else(|| {
                         let m = model.as_deref().and_then(models::find)?;
-                        (v == "on" && !m.sound).then(|| format!("sound \"on\" needs kling-v2-6 or later; {} has no native audio", m.name))
+                        (v == "on" && !m.sound)
+                            .then(|| format!("sound \"on\" needs kling-v2-6 or later; {} has no native audio", m.name))
                     })
                 }),
                 "prompt" | "negative_prompt" => string().and_then(|v| params::check_prompt(&key.key, &v).err()),
-                "camera_control" => literal_json(unit, key.value, 0).and_then(|v| params::check_camera_control(&v).err()),
+                "camera_control" => {
+                    literal_json(unit, key.value, 0).and_then(|v| params::check_camera_control(&v).err())
+                }
                 _ => None,
             };
             if let Some(message) = problem {

@@ -24,8 +24,14 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
                 check_header_map(cx, m, Some(jwt.lib), jwt.header_span);
             }
             None if !jwt.lib.typ_by_default() => {
-                cx.report(jwt.header_span, format!("{} writes no `typ` unless told; Kling rejects a token without `typ: \"JWT\"` (401, code 1002)", jwt.lib.name()))
-                    .help("set the header explicitly: {\"alg\": \"HS256\", \"typ\": \"JWT\"}");
+                cx.report(
+                    jwt.header_span,
+                    format!(
+                        "{} writes no `typ` unless told; Kling rejects a token without `typ: \"JWT\"` (401, code 1002)",
+                        jwt.lib.name()
+                    ),
+                )
+                .help("set the header explicitly: {\"alg\": \"HS256\", \"typ\": \"JWT\"}");
             }
             None if cx.settings.require_explicit_header => {
                 cx.report(call.span, format!("no explicit JWT header (the project requires one); {}'s default header already carries `typ: \"JWT\"`", jwt.lib.name()))
@@ -57,19 +63,27 @@ fn check_header_map(cx: &mut Checker<'_, '_>, m: MapId, lib: Option<JwtLib>, at:
         }
         Some(ExprKind::Null) => {
             let span = unit.facts.expr(typ.expect("matched Some").value).span;
-            cx.report(span, "the JWT header's `typ` is removed; Kling requires `typ: \"JWT\"` (401, code 1002)").label("no typ");
+            cx.report(span, "the JWT header's `typ` is removed; Kling requires `typ: \"JWT\"` (401, code 1002)")
+                .label("no typ");
         }
         Some(_) => {}
         None if matches!(map.kind, MapKind::Struct(_)) => {}
         None => {
             let merged = lib.is_some_and(JwtLib::merges_header);
             let message = if merged {
-                format!("this explicit JWT header has no `typ`; {} adds `typ: \"JWT\"` today, but Kling requires it, so state it", lib.map_or("the library", JwtLib::name))
+                format!(
+                    "this explicit JWT header has no `typ`; {} adds `typ: \"JWT\"` today, but Kling requires it, so state it",
+                    lib.map_or("the library", JwtLib::name)
+                )
             } else {
                 "this JWT header has no `typ`; Kling rejects tokens without `typ: \"JWT\"` (401, code 1002)".to_owned()
             };
             let fix = add_typ_fix(cx, m);
-            let label = if at.contains(map.span) { "no \"typ\"".to_owned() } else { format!("`{}` has no \"typ\"", unit.text(at)) };
+            let label = if at.contains(map.span) {
+                "no \"typ\"".to_owned()
+            } else {
+                format!("`{}` has no \"typ\"", unit.text(at))
+            };
             let d = cx.report(at, message);
             d.label(label);
             if let Some(f) = fix {
@@ -115,8 +129,11 @@ fn go_header_edits(cx: &mut Checker<'_, '_>) {
                     && unit.jwt_call(c).is_some_and(|j| unit.is_kling_token(&j, c))
             });
         if &**f == "Header" && signs_kling && unit.facts.str_of(call.args[1].value) == Some("typ") {
-            cx.report(call.span, "this deletes `typ` from the JWT header; Kling rejects tokens without `typ: \"JWT\"` (401, code 1002)")
-                .help("keep golang-jwt's default header, which carries typ: JWT");
+            cx.report(
+                call.span,
+                "this deletes `typ` from the JWT header; Kling rejects tokens without `typ: \"JWT\"` (401, code 1002)",
+            )
+            .help("keep golang-jwt's default header, which carries typ: JWT");
         }
     }
 }
@@ -140,8 +157,11 @@ fn rust_header_edits(cx: &mut Checker<'_, '_>) {
                     })
             });
         if &**f == "typ" && signs_kling && a.value.is_some_and(|v| matches!(unit.facts.expr(v).kind, ExprKind::Null)) {
-            cx.report(a.span, "this removes `typ` from the JWT header; Kling rejects tokens without `typ: \"JWT\"` (401, code 1002)")
-                .help("keep `Header::new(Algorithm::HS256)`, which sets typ to \"JWT\"");
+            cx.report(
+                a.span,
+                "this removes `typ` from the JWT header; Kling rejects tokens without `typ: \"JWT\"` (401, code 1002)",
+            )
+            .help("keep `Header::new(Algorithm::HS256)`, which sets typ to \"JWT\"");
         }
     }
 }
@@ -167,15 +187,25 @@ fn hand_built_headers(cx: &mut Checker<'_, '_>, seen: &[MapId]) {
             c.func == map.func
                 && unit.facts.path_of(c.callee).is_some_and(|p| {
                     let l = p.to_ascii_lowercase();
-                    l.contains("hmac") || l.contains("urlsafe_b64encode") || l.contains("rawurlencoding") || l.contains("url_safe")
+                    l.contains("hmac")
+                        || l.contains("urlsafe_b64encode")
+                        || l.contains("rawurlencoding")
+                        || l.contains("url_safe")
                 })
         });
         let names = names_of(unit, m);
-        let used = unit.facts.calls.iter().any(|c| c.func == map.func && c.args.iter().any(|a| unit.mentions(a.value, &names, m)));
+        let used = unit
+            .facts
+            .calls
+            .iter()
+            .any(|c| c.func == map.func && c.args.iter().any(|a| unit.mentions(a.value, &names, m)));
         let serialised = signs_by_hand && used;
         if serialised && signs_kling_token(unit, map.func) {
             let fix = add_typ_fix(cx, m);
-            let d = cx.report(map.span, "this hand-built JWT header has no `typ`; Kling rejects tokens without `typ: \"JWT\"` (401, code 1002)");
+            let d = cx.report(
+                map.span,
+                "this hand-built JWT header has no `typ`; Kling rejects tokens without `typ: \"JWT\"` (401, code 1002)",
+            );
             d.label("no \"typ\"");
             if let Some(f) = fix {
                 d.fix(f);
@@ -188,10 +218,16 @@ fn hand_built_headers(cx: &mut Checker<'_, '_>, seen: &[MapId]) {
 /// the access key as `iss`, a call in it takes the secret key, or it is Kling code by
 /// name. A webhook signature for another service in a Kling module is not.
 fn signs_kling_token(unit: &crate::analysis::Unit<'_>, func: Option<crate::facts::FuncId>) -> bool {
-    let kling_claims = unit.facts.maps.iter().any(|c| {
-        c.func == func && c.get("iss").is_some_and(|iss| unit.carries(iss.value, Credential::AccessKey))
-    });
-    let secret_key = unit.facts.calls.iter().any(|c| c.func == func && c.args.iter().any(|a| unit.carries(a.value, Credential::SecretKey)));
+    let kling_claims = unit
+        .facts
+        .maps
+        .iter()
+        .any(|c| c.func == func && c.get("iss").is_some_and(|iss| unit.carries(iss.value, Credential::AccessKey)));
+    let secret_key = unit
+        .facts
+        .calls
+        .iter()
+        .any(|c| c.func == func && c.args.iter().any(|a| unit.carries(a.value, Credential::SecretKey)));
     let kling_code = unit.func_chain(func).any(|f| {
         let function = unit.facts.function(f);
         [&function.name, &function.class].into_iter().flatten().any(|n| n.to_ascii_lowercase().contains("kling"))

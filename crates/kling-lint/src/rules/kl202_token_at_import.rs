@@ -35,14 +35,20 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
                 _ => unit.facts.path_of(*dec),
             };
             let Some(path) = path else { continue };
-            let caches = matches!(path.as_str(), "lru_cache" | "functools.lru_cache" | "cache" | "functools.cache" | "cached" | "once");
+            let caches = matches!(
+                path.as_str(),
+                "lru_cache" | "functools.lru_cache" | "cache" | "functools.cache" | "cached" | "once"
+            );
             if !caches {
                 continue;
             }
             if unit.summary(crate::facts::FuncId(fi as u32)).kling_token {
-                cx.report(unit.facts.expr(*dec).span, "this cache keeps the first Kling token forever; it expires after 30 minutes")
-                    .label("caches the token")
-                    .help("cache the token with its expiry (a TTL cache), or mint it per request");
+                cx.report(
+                    unit.facts.expr(*dec).span,
+                    "this cache keeps the first Kling token forever; it expires after 30 minutes",
+                )
+                .label("caches the token")
+                .help("cache the token with its expiry (a TTL cache), or mint it per request");
             }
         }
     }
@@ -57,7 +63,8 @@ fn refreshed(unit: &Unit<'_>, target: ExprId) -> bool {
     if !unit.file.lang.is_js() {
         return false;
     }
-    let same_target = |a: &crate::facts::Assign| match (&unit.facts.expr(target).kind, &unit.facts.expr(a.target).kind) {
+    let same_target = |a: &crate::facts::Assign| match (&unit.facts.expr(target).kind, &unit.facts.expr(a.target).kind)
+    {
         (ExprKind::Name(x), ExprKind::Name(y)) => x == y && a.decl == DeclKind::Assign,
         (ExprKind::Member(_, x), ExprKind::Member(_, y)) => x == y,
         _ => false,

@@ -22,10 +22,12 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
         }
         let claim = |keys: &[&str]| keys.iter().find_map(|k| unit.facts.map(m).get(k)).map(|e| e.value);
         // Library options that set claims: jsonwebtoken's expiresIn/notBefore, jose's builder.
-        let option = |key: &str| jwt.options.and_then(|o| match unit.facts.expr(unit.deref(o)).kind {
-            ExprKind::Map(om) => unit.facts.map(om).get(key).map(|e| e.value),
-            _ => None,
-        });
+        let option = |key: &str| {
+            jwt.options.and_then(|o| match unit.facts.expr(unit.deref(o)).kind {
+                ExprKind::Map(om) => unit.facts.map(om).get(key).map(|e| e.value),
+                _ => None,
+            })
+        };
         let builder = |name: &str| jwt.builder_calls.iter().find(|(n, _)| n == name).map(|(_, a)| *a);
         let map_span = unit.facts.map(m).span;
 
@@ -38,9 +40,12 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
         match exp_offset {
             Some(secs) if secs > MAX_LIFETIME => {
                 let at = exp.map_or(map_span, |v| unit.facts.expr(v).span);
-                cx.report(at, format!("the token lives {} s; Kling tokens live at most 1800 s (30 minutes)", secs as i64))
-                    .label("too long")
-                    .help("set exp = now + 1800 and refresh the token before it expires");
+                cx.report(
+                    at,
+                    format!("the token lives {} s; Kling tokens live at most 1800 s (30 minutes)", secs as i64),
+                )
+                .label("too long")
+                .help("set exp = now + 1800 and refresh the token before it expires");
             }
             _ if !has_exp => {
                 cx.report(map_span, "these Kling JWT claims have no `exp`; Kling requires one (now + 1800 s)")
@@ -53,9 +58,12 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
         let has_nbf = nbf.is_some() || option("notBefore").is_some() || builder("setNotBefore").is_some();
         match nbf.and_then(|v| offset(unit, v)) {
             Some(secs) if secs > 0.0 => {
-                cx.report(unit.facts.expr(nbf.expect("offset came from it")).span, format!("`nbf` is {} s in the future; Kling answers 401 (code 1003) until then", secs as i64))
-                    .label("not yet valid")
-                    .help("set nbf = now - 5 to absorb clock skew");
+                cx.report(
+                    unit.facts.expr(nbf.expect("offset came from it")).span,
+                    format!("`nbf` is {} s in the future; Kling answers 401 (code 1003) until then", secs as i64),
+                )
+                .label("not yet valid")
+                .help("set nbf = now - 5 to absorb clock skew");
             }
             _ if !has_nbf => {
                 cx.report(map_span, "these Kling JWT claims have no `nbf`; Kling expects nbf = now - 5")
@@ -71,13 +79,19 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
 fn iss_check(cx: &mut Checker<'_, '_>, m: MapId, iss: Option<ExprId>, builder_iss: Option<ExprId>) {
     let unit = cx.unit;
     let Some(v) = iss.or(builder_iss) else {
-        cx.report(unit.facts.map(m).span, "these Kling JWT claims have no `iss`; it must be the access key (401, code 1000 otherwise)")
-            .label("no iss");
+        cx.report(
+            unit.facts.map(m).span,
+            "these Kling JWT claims have no `iss`; it must be the access key (401, code 1000 otherwise)",
+        )
+        .label("no iss");
         return;
     };
     if unit.carries(v, Credential::SecretKey) {
-        cx.report(unit.facts.expr(v).span, "`iss` is the secret key; it must be the access key (and the secret must never travel in a token)")
-            .label("secret key as issuer");
+        cx.report(
+            unit.facts.expr(v).span,
+            "`iss` is the secret key; it must be the access key (and the secret must never travel in a token)",
+        )
+        .label("secret key as issuer");
     }
 }
 
@@ -131,7 +145,10 @@ fn span_secs(unit: &Unit<'_>, e: ExprId) -> Option<f64> {
             }
             return Some(total);
         }
-        if let Some(s) = unit.eval_duration(d, false).filter(|_| matches!(unit.file.lang, crate::lang::Lang::Go | crate::lang::Lang::Rust)) {
+        if let Some(s) = unit
+            .eval_duration(d, false)
+            .filter(|_| matches!(unit.file.lang, crate::lang::Lang::Go | crate::lang::Lang::Rust))
+        {
             return Some(s);
         }
     }
@@ -150,13 +167,15 @@ fn parse_span(s: &str) -> Option<f64> {
     let digits = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let n: f64 = t[..digits].parse().ok()?;
     let unit = t[digits..].trim();
-    Some(n * match unit {
-        "" | "s" | "sec" | "secs" | "second" | "seconds" => 1.0,
-        "m" | "min" | "mins" | "minute" | "minutes" => 60.0,
-        "h" | "hr" | "hrs" | "hour" | "hours" => 3600.0,
-        "d" | "day" | "days" => 86400.0,
-        _ => return None,
-    })
+    Some(
+        n * match unit {
+            "" | "s" | "sec" | "secs" | "second" | "seconds" => 1.0,
+            "m" | "min" | "mins" | "minute" | "minutes" => 60.0,
+            "h" | "hr" | "hrs" | "hour" | "hours" => 3600.0,
+            "d" | "day" | "days" => 86400.0,
+            _ => return None,
+        },
+    )
 }
 
 #[cfg(test)]

@@ -51,7 +51,10 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
                     continue;
                 }
                 let fix = prefix_fix(unit, value);
-                let d = cx.report(span, "the Kling Authorization value is the bare token; Kling expects `Bearer <token>` (401, code 1002)");
+                let d = cx.report(
+                    span,
+                    "the Kling Authorization value is the bare token; Kling expects `Bearer <token>` (401, code 1002)",
+                );
                 d.label("missing `Bearer `");
                 if let Some(f) = fix {
                     d.fix(f);
@@ -89,11 +92,13 @@ fn authorization_values(unit: &Unit<'_>) -> Vec<(ExprId, Span)> {
         }
     }
     for c in &unit.facts.calls {
-        let setter = unit.facts.callee_name(c).is_some_and(|n| matches!(n, "set" | "Set" | "Add" | "add" | "append" | "header" | "setRequestHeader" | "insert" | "putHeader"));
-        if setter
-            && c.args.len() == 2
-            && unit.eval_str(c.args[0].value).is_some_and(|k| is_auth(&k))
-        {
+        let setter = unit.facts.callee_name(c).is_some_and(|n| {
+            matches!(
+                n,
+                "set" | "Set" | "Add" | "add" | "append" | "header" | "setRequestHeader" | "insert" | "putHeader"
+            )
+        });
+        if setter && c.args.len() == 2 && unit.eval_str(c.args[0].value).is_some_and(|k| is_auth(&k)) {
             out.push((c.args[1].value, c.span));
         }
     }
@@ -181,10 +186,11 @@ fn is_bare_token(unit: &Unit<'_>, value: ExprId) -> bool {
         });
         found
     };
-    mints || names.iter().any(|n| {
-        let l = n.to_ascii_lowercase();
-        l.contains("token") || l.contains("jwt")
-    })
+    mints
+        || names.iter().any(|n| {
+            let l = n.to_ascii_lowercase();
+            l.contains("token") || l.contains("jwt")
+        })
 }
 
 /// Fix a literal prefix in place: `"Bearer"` + token, `"bearer "`, `"Bearer  "`.

@@ -19,8 +19,9 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
             .label("hard-coded secret")
             .help("load it from the environment or a secrets manager, and rotate this key");
     };
-    let has_access_key_name = unit.facts.assigns.iter().any(|a| unit.facts.name_of(a.target).is_some_and(is_access_key_name))
-        || unit.facts.maps.iter().any(|m| m.entries.iter().any(|e| is_access_key_name(&e.key)));
+    let has_access_key_name =
+        unit.facts.assigns.iter().any(|a| unit.facts.name_of(a.target).is_some_and(is_access_key_name))
+            || unit.facts.maps.iter().any(|m| m.entries.iter().any(|e| is_access_key_name(&e.key)));
     // Assignments: KLING_SECRET_KEY = "...", SK = "..." in a Kling file with an AK beside it.
     for a in &unit.facts.assigns {
         let Some(name) = unit.facts.name_of(a.target).or_else(|| match &unit.facts.expr(a.target).kind {
@@ -108,7 +109,9 @@ fn is_kling_secret_name(unit: &Unit<'_>, name: &str, has_access_key: bool) -> bo
     }
     // A generic name (`SECRET_KEY`, `apiSecretKey`) may be Kling's; one that names
     // something else (`STRIPE_SECRET_KEY`, `AWS_SECRET_KEY`) is another service's.
-    let generic = n.strip_suffix("secretkey").is_some_and(|prefix| matches!(prefix, "" | "api" | "app" | "client" | "my" | "default"));
+    let generic = n
+        .strip_suffix("secretkey")
+        .is_some_and(|prefix| matches!(prefix, "" | "api" | "app" | "client" | "my" | "default"));
     n.contains("kling") || (unit.is_kling_file() && has_access_key && (n == "sk" || generic))
 }
 
@@ -122,7 +125,8 @@ fn secret_literal(unit: &Unit<'_>, e: ExprId) -> Option<Span> {
             // `EncodingKey::from_secret(b"...")`
             let call = unit.facts.call(*c);
             let first_arg = || call.args.first().and_then(|a| secret_literal(unit, a.value));
-            let is_type = |e: ExprId| unit.facts.name_of(e).is_some_and(|t| t.starts_with(|c: char| c.is_ascii_uppercase()));
+            let is_type =
+                |e: ExprId| unit.facts.name_of(e).is_some_and(|t| t.starts_with(|c: char| c.is_ascii_uppercase()));
             match unit.facts.expr(call.callee).kind {
                 // A Rust type's constructor takes the text as its argument.
                 ExprKind::Member(obj, _) if unit.file.lang == Lang::Rust && is_type(obj) => first_arg(),
@@ -164,9 +168,32 @@ pub(crate) fn looks_secret(s: &str) -> bool {
     }
     let lower = t.to_ascii_lowercase();
     const PLACEHOLDERS: &[&str] = &[
-        "your", "example", "changeme", "change_me", "change-me", "placeholder", "dummy", "fake", "test", "sample",
-        "xxx", "***", "redacted", "todo", "replace", "secret-key", "secret_key", "secretkey", "<", "${", "{{", "%(",
-        "$(", "...", "insert", "fixme",
+        "your",
+        "example",
+        "changeme",
+        "change_me",
+        "change-me",
+        "placeholder",
+        "dummy",
+        "fake",
+        "test",
+        "sample",
+        "xxx",
+        "***",
+        "redacted",
+        "todo",
+        "replace",
+        "secret-key",
+        "secret_key",
+        "secretkey",
+        "<",
+        "${",
+        "{{",
+        "%(",
+        "$(",
+        "...",
+        "insert",
+        "fixme",
     ];
     if PLACEHOLDERS.iter().any(|p| lower.contains(p)) {
         return false;

@@ -13,8 +13,11 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
             continue;
         }
         let header = unit.facts.loop_(l).header;
-        cx.report(header, "this loop polls a Kling task with no deadline and no attempt cap; a stuck or failed task hangs it forever")
-            .label("unbounded poll")
-            .help("stop after a deadline (e.g. 10 minutes) or a maximum number of polls, and raise when it is reached");
+        cx.report(
+            header,
+            "this loop polls a Kling task with no deadline and no attempt cap; a stuck or failed task hangs it forever",
+        )
+        .label("unbounded poll")
+        .help("stop after a deadline (e.g. 10 minutes) or a maximum number of polls, and raise when it is reached");
     }
 }

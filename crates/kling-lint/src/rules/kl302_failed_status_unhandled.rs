@@ -12,7 +12,13 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
         if op != BinOp::Eq && op != BinOp::In {
             continue;
         }
-        let (subject, value) = if unit.is_status_expr(l) { (l, r) } else if unit.is_status_expr(r) { (r, l) } else { continue };
+        let (subject, value) = if unit.is_status_expr(l) {
+            (l, r)
+        } else if unit.is_status_expr(r) {
+            (r, l)
+        } else {
+            continue;
+        };
         if !names_literal(unit, value, "succeed") || names_literal(unit, value, "failed") {
             continue;
         }
@@ -80,7 +86,7 @@ fn handles_failure(unit: &Unit<'_>, func: Option<FuncId>, _subject: ExprId, arm_
         c.otherwise.is_some_and(|o| {
             unit.exits_in(o).any(|x| {
                 (x.kind == ExitKind::Throw
-                        || (x.kind == ExitKind::Return && x.value.is_some_and(|v| looks_like_error(unit, v))))
+                    || (x.kind == ExitKind::Return && x.value.is_some_and(|v| looks_like_error(unit, v))))
             })
         })
     })

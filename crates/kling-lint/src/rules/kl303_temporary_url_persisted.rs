@@ -25,7 +25,11 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
         if !field.to_ascii_lowercase().contains("url") || !carries_result_url(unit, v) || downloads_in(unit, a.func) {
             continue;
         }
-        let saved = unit.facts.calls.iter().any(|c| c.func == a.func && c.span.start > a.span.start && matches!(unit.facts.callee_name(c), Some("save" | "commit" | "Save" | "flush")));
+        let saved = unit.facts.calls.iter().any(|c| {
+            c.func == a.func
+                && c.span.start > a.span.start
+                && matches!(unit.facts.callee_name(c), Some("save" | "commit" | "Save" | "flush"))
+        });
         if saved {
             cx.report(a.span, "a Kling result URL is stored in a model field without the video being downloaded; the link expires within hours to days")
                 .label("temporary URL persisted")
@@ -38,21 +42,71 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
 fn persistence_sink(unit: &Unit<'_>, call: &Call) -> Option<String> {
     let name = unit.facts.callee_name(call)?;
     let path = unit.facts.path_of(call.callee).unwrap_or_default().to_ascii_lowercase();
-    let store_receiver = ["db", "session", "repo", "store", "redis", "cache", "collection", "table", "cursor", "conn", "objects", "model", "prisma", "orm", "dynamo", "firestore", "supabase"]
-        .iter()
-        .any(|w| path.contains(w));
+    let store_receiver = [
+        "db",
+        "session",
+        "repo",
+        "store",
+        "redis",
+        "cache",
+        "collection",
+        "table",
+        "cursor",
+        "conn",
+        "objects",
+        "model",
+        "prisma",
+        "orm",
+        "dynamo",
+        "firestore",
+        "supabase",
+    ]
+    .iter()
+    .any(|w| path.contains(w));
     let always = matches!(
         name,
-        "save" | "insert" | "insert_one" | "insert_many" | "insertOne" | "insertMany" | "upsert" | "bulk_create" | "put_item" | "Save"
-            | "Create" | "Exec" | "ExecContext" | "writeFile" | "writeFileSync" | "write_text" | "dump" | "hset" | "persist"
+        "save"
+            | "insert"
+            | "insert_one"
+            | "insert_many"
+            | "insertOne"
+            | "insertMany"
+            | "upsert"
+            | "bulk_create"
+            | "put_item"
+            | "Save"
+            | "Create"
+            | "Exec"
+            | "ExecContext"
+            | "writeFile"
+            | "writeFileSync"
+            | "write_text"
+            | "dump"
+            | "hset"
+            | "persist"
             | "WriteFile"
     ) || (name == "write" && (path == "fs.write" || path.ends_with(".fs.write")));
-    let with_store = matches!(name, "create" | "update" | "update_one" | "updateOne" | "add" | "set" | "execute" | "put" | "write" | "push" | "Insert" | "Update");
+    let with_store = matches!(
+        name,
+        "create"
+            | "update"
+            | "update_one"
+            | "updateOne"
+            | "add"
+            | "set"
+            | "execute"
+            | "put"
+            | "write"
+            | "push"
+            | "Insert"
+            | "Update"
+    );
     (always || (with_store && store_receiver)).then(|| {
         // The callee as written when it is a plain path (Rust's `tokio::fs::write`),
         // else the path the facts spell (`db.collection().insertOne`).
         let written = unit.text(unit.facts.expr(call.callee).span);
-        let plain = !written.is_empty() && written.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | ':' | '$'));
+        let plain =
+            !written.is_empty() && written.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | ':' | '$'));
         if plain { written.to_owned() } else { unit.facts.path_of(call.callee).unwrap_or_else(|| name.to_owned()) }
     })
 }
@@ -107,7 +161,9 @@ fn is_result_url(unit: &Unit<'_>, n: &crate::facts::Expr) -> bool {
     }
     // `videos`/`images` alone are common words (a GIF search's `gif.images.original.url`);
     // they point at a Kling result only in a file about Kling.
-    text.contains("task_result") || text.contains("taskresult") || ((text.contains("videos") || text.contains("images")) && unit.is_kling_file())
+    text.contains("task_result")
+        || text.contains("taskresult")
+        || ((text.contains("videos") || text.contains("images")) && unit.is_kling_file())
 }
 
 /// Whether the function downloads something (a GET of a URL, a download helper).
@@ -121,7 +177,9 @@ fn downloads_in(unit: &Unit<'_>, func: Option<FuncId>) -> bool {
             || name.contains("upload")
             || name.contains("mirror")
             || name.contains("copy_to")
-            || unit.http_call(c).is_some_and(|h| h.method.as_deref().is_none_or(|m| m == "GET") && !queries_kling_api(unit, h.url))
+            || unit
+                .http_call(c)
+                .is_some_and(|h| h.method.as_deref().is_none_or(|m| m == "GET") && !queries_kling_api(unit, h.url))
     })
 }
 

@@ -13,7 +13,13 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
         if !matches!(op, BinOp::Eq | BinOp::Ne | BinOp::In | BinOp::NotIn) {
             continue;
         }
-        let value = if unit.is_status_expr(l) { r } else if unit.is_status_expr(r) { l } else { continue };
+        let value = if unit.is_status_expr(l) {
+            r
+        } else if unit.is_status_expr(r) {
+            l
+        } else {
+            continue;
+        };
         if talks_to_another_service(unit, unit.facts.expr(c).func) {
             continue;
         }
@@ -28,9 +34,12 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
                 continue;
             }
             let right = if lower == "error" { "failed" } else { "succeed" };
-            cx.report(unit.facts.expr(lit).span, format!("Kling never sends task_status {s:?}; this comparison is never true"))
-                .label("not a Kling status")
-                .help(format!("the statuses are submitted, processing, succeed and failed; compare with \"{right}\""));
+            cx.report(
+                unit.facts.expr(lit).span,
+                format!("Kling never sends task_status {s:?}; this comparison is never true"),
+            )
+            .label("not a Kling status")
+            .help(format!("the statuses are submitted, processing, succeed and failed; compare with \"{right}\""));
         }
     }
 }

@@ -22,9 +22,12 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
                     .help("sleep between polls (5-10 s is typical), or use callback_url");
             }
             Some(Amount::Secs(s)) if s < 1.0 => {
-                cx.report(header, format!("this loop polls a Kling task every {} s; polls should be at least 1 s apart", fmt_num(s)))
-                    .label("sleeps under a second")
-                    .help("sleep 5-10 s between polls");
+                cx.report(
+                    header,
+                    format!("this loop polls a Kling task every {} s; polls should be at least 1 s apart", fmt_num(s)),
+                )
+                .label("sleeps under a second")
+                .help("sleep 5-10 s between polls");
             }
             Some(_) => {}
         }

@@ -12,13 +12,18 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
         let (what, label) = match r.delay {
             Delay::None => ("retries Kling requests without waiting", "no delay"),
             Delay::Constant(s) => {
-                let msg = format!("retries Kling requests every {} s; a constant wait keeps hitting a rate-limited or overloaded API", fmt_num(s));
+                let msg = format!(
+                    "retries Kling requests every {} s; a constant wait keeps hitting a rate-limited or overloaded API",
+                    fmt_num(s)
+                );
                 cx.report(header, msg)
                     .label("constant delay")
                     .help("back off exponentially (e.g. 1, 2, 4, 8 s) with random jitter, and honour Retry-After");
                 continue;
             }
-            Delay::Growing { jitter: false } => ("backs off without jitter; clients that failed together retry together", "no jitter"),
+            Delay::Growing { jitter: false } => {
+                ("backs off without jitter; clients that failed together retry together", "no jitter")
+            }
             Delay::Growing { jitter: true } | Delay::ServerAdvised | Delay::Unknown => continue,
         };
         cx.report(header, format!("this loop {what}"))
@@ -27,13 +32,16 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
     }
     for c in unit.retry_configs() {
         if let Some(why) = &c.delay {
-            cx.report(c.span, format!("{} retries Kling requests without exponential backoff and jitter: {why}", c.lib))
-                .label("no backoff")
-                .help(match c.lib {
-                    "axios-retry" => "use retryDelay: axiosRetry.exponentialDelay, which grows and adds jitter",
-                    "p-retry" => "keep p-retry's growing factor (the default, 2) and set randomize: true",
-                    _ => "use exponential waits with jitter (tenacity: wait_random_exponential; backoff: backoff.expo)",
-                });
+            cx.report(
+                c.span,
+                format!("{} retries Kling requests without exponential backoff and jitter: {why}", c.lib),
+            )
+            .label("no backoff")
+            .help(match c.lib {
+                "axios-retry" => "use retryDelay: axiosRetry.exponentialDelay, which grows and adds jitter",
+                "p-retry" => "keep p-retry's growing factor (the default, 2) and set randomize: true",
+                _ => "use exponential waits with jitter (tenacity: wait_random_exponential; backoff: backoff.expo)",
+            });
         }
     }
 }

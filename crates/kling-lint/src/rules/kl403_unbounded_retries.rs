@@ -10,9 +10,12 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
             continue;
         }
         let header = unit.facts.loop_(r.id).header;
-        cx.report(header, "this loop retries Kling requests with no attempt limit; a persistent 429 or 5xx keeps it going forever")
-            .label("no retry cap")
-            .help("stop after 3-5 attempts and surface the error");
+        cx.report(
+            header,
+            "this loop retries Kling requests with no attempt limit; a persistent 429 or 5xx keeps it going forever",
+        )
+        .label("no retry cap")
+        .help("stop after 3-5 attempts and surface the error");
     }
     for c in unit.retry_configs() {
         if let Some(why) = &c.unbounded {

@@ -15,9 +15,15 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
         if !in_loop {
             continue;
         }
-        cx.report(http.span, format!("each {} call opens a new connection (TLS handshake included) and it runs once per poll or task", unit.text(unit.facts.expr(call.callee).span)))
-            .label("no connection reuse")
-            .help("make the calls through one requests.Session() (or httpx.Client) so connections are pooled");
+        cx.report(
+            http.span,
+            format!(
+                "each {} call opens a new connection (TLS handshake included) and it runs once per poll or task",
+                unit.text(unit.facts.expr(call.callee).span)
+            ),
+        )
+        .label("no connection reuse")
+        .help("make the calls through one requests.Session() (or httpx.Client) so connections are pooled");
     }
 }
 

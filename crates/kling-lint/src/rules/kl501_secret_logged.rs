@@ -77,9 +77,9 @@ fn leaked(unit: &Unit<'_>, e: ExprId) -> Option<&'static str> {
 fn names_credential_token(name: &str) -> bool {
     let words = words_of(name);
     words.iter().enumerate().any(|(i, w)| {
-        let counted = words
-            .get(i + 1)
-            .is_some_and(|next| matches!(next.as_str(), "count" | "counts" | "limit" | "usage" | "budget" | "len" | "length" | "total"));
+        let counted = words.get(i + 1).is_some_and(|next| {
+            matches!(next.as_str(), "count" | "counts" | "limit" | "usage" | "budget" | "len" | "length" | "total")
+        });
         w.contains("jwt") || (w.contains("token") && !w.ends_with("tokens") && !w.contains("tokeniz") && !counted)
     })
 }
@@ -145,9 +145,24 @@ fn walk_unredacted(unit: &Unit<'_>, e: ExprId, depth: u32, f: &mut dyn FnMut(Exp
         ExprKind::Call(c) => {
             let call: &Call = unit.facts.call(*c);
             let name = unit.facts.callee_name(call).unwrap_or("").to_ascii_lowercase();
-            let redacts = ["mask", "redact", "len", "hash", "sha", "slice", "substring", "substr", "truncate", "prefix", "hide", "obfuscate", "length", "count"]
-                .iter()
-                .any(|w| name.contains(w));
+            let redacts = [
+                "mask",
+                "redact",
+                "len",
+                "hash",
+                "sha",
+                "slice",
+                "substring",
+                "substr",
+                "truncate",
+                "prefix",
+                "hide",
+                "obfuscate",
+                "length",
+                "count",
+            ]
+            .iter()
+            .any(|w| name.contains(w));
             if redacts {
                 return false;
             }
@@ -170,18 +185,52 @@ impl Unit<'_> {
         // a `*log.Logger`'s `Printf`).
         let log_method = matches!(
             last.to_ascii_lowercase().as_str(),
-            "debug" | "info" | "warning" | "warn" | "error" | "exception" | "critical" | "fatal" | "trace" | "log"
-                | "debugf" | "infof" | "warnf" | "errorf" | "fatalf" | "debugw" | "infow" | "warnw" | "errorw"
-                | "print" | "printf" | "println"
+            "debug"
+                | "info"
+                | "warning"
+                | "warn"
+                | "error"
+                | "exception"
+                | "critical"
+                | "fatal"
+                | "trace"
+                | "log"
+                | "debugf"
+                | "infof"
+                | "warnf"
+                | "errorf"
+                | "fatalf"
+                | "debugw"
+                | "infow"
+                | "warnw"
+                | "errorw"
+                | "print"
+                | "printf"
+                | "println"
         );
         let logger_receiver = receiver.as_deref().is_some_and(|r| {
-            r == "logging" || r.ends_with("logger") || r.ends_with("log") || r == "console" || r == "slog" || r.ends_with("logging") || r == "winston" || r == "pino"
+            r == "logging"
+                || r.ends_with("logger")
+                || r.ends_with("log")
+                || r == "console"
+                || r == "slog"
+                || r.ends_with("logging")
+                || r == "winston"
+                || r == "pino"
                 || r == "logrus"
         });
         match path.as_str() {
             "print" | "pprint" | "pprint.pprint" | "sys.stdout.write" | "sys.stderr.write" => true,
-            "println!" | "eprintln!" | "print!" | "eprint!" | "dbg!" | "info!" | "debug!" | "warn!" | "error!" | "trace!" => true,
-            p if p.starts_with("fmt.Print") || p.starts_with("fmt.Fprint") || p.starts_with("log.Print") || p.starts_with("log.Fatal") || p.starts_with("log.Panic") => true,
+            "println!" | "eprintln!" | "print!" | "eprint!" | "dbg!" | "info!" | "debug!" | "warn!" | "error!"
+            | "trace!" => true,
+            p if p.starts_with("fmt.Print")
+                || p.starts_with("fmt.Fprint")
+                || p.starts_with("log.Print")
+                || p.starts_with("log.Fatal")
+                || p.starts_with("log.Panic") =>
+            {
+                true
+            }
             _ => log_method && logger_receiver,
         }
     }

@@ -46,9 +46,12 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
         if !url.starts_with("http://") || is_loopback(&url) {
             continue;
         }
-        cx.report(unit.facts.expr(value).span, format!("`{name}` is plain http; task results (with their download URLs) would travel unencrypted"))
-            .label("not https")
-            .help("serve the webhook over https");
+        cx.report(
+            unit.facts.expr(value).span,
+            format!("`{name}` is plain http; task results (with their download URLs) would travel unencrypted"),
+        )
+        .label("not https")
+        .help("serve the webhook over https");
     }
 }
 
@@ -75,7 +78,11 @@ fn is_loopback(url: &str) -> bool {
     let rest = &url["http://".len()..];
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    let name = if host.starts_with('[') { host.split(']').next().map(|h| &h[1..]).unwrap_or("") } else { host.split(':').next().unwrap_or("") };
+    let name = if host.starts_with('[') {
+        host.split(']').next().map(|h| &h[1..]).unwrap_or("")
+    } else {
+        host.split(':').next().unwrap_or("")
+    };
     // `127.example.com` is a host name, not the loopback network.
     let loopback_ip = name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
     name == "localhost" || loopback_ip || name.ends_with(".localhost")

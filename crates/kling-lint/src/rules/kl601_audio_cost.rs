@@ -23,9 +23,12 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
                 _ => false,
             };
             if on {
-                cx.report(unit.facts.expr(key.value).span, "native audio multiplies a clip's cost about 5x, and nothing in this file checks a budget")
-                    .label("audio on")
-                    .help("estimate credits before submitting (audio ~5x) and compare with a budget or remaining credits");
+                cx.report(
+                    unit.facts.expr(key.value).span,
+                    "native audio multiplies a clip's cost about 5x, and nothing in this file checks a budget",
+                )
+                .label("audio on")
+                .help("estimate credits before submitting (audio ~5x) and compare with a budget or remaining credits");
             }
         }
     }

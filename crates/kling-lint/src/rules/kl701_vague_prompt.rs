@@ -35,8 +35,11 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
             continue;
         }
         let why = if stock { "a stock phrase" } else { "under four words" };
-        cx.report(expr.span, format!("the prompt {prompt:?} is {why}; vague prompts render incoherent, low-quality video"))
-            .label("vague prompt")
-            .help("name the subject, the action, the lighting, the camera angle and the style");
+        cx.report(
+            expr.span,
+            format!("the prompt {prompt:?} is {why}; vague prompts render incoherent, low-quality video"),
+        )
+        .label("vague prompt")
+        .help("name the subject, the action, the lighting, the camera angle and the style");
     }
 }

@@ -63,7 +63,11 @@ impl RuleMeta {
         out.push_str(&format!("\nWhy is this bad?\n{}\n", self.why.trim_end()));
         out.push_str(&format!("\nExample ({}):\n{}\n", self.example_language, indent(&self.bad)));
         out.push_str(&format!("\nUse instead:\n{}\n", indent(&self.good)));
-        out.push_str(&format!("\nFix{}:\n{}\n", if self.autofix { " (automatic with --fix)" } else { "" }, self.fix.trim_end()));
+        out.push_str(&format!(
+            "\nFix{}:\n{}\n",
+            if self.autofix { " (automatic with --fix)" } else { "" },
+            self.fix.trim_end()
+        ));
         out
     }
 }

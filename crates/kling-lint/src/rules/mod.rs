@@ -134,8 +134,8 @@ pub struct Rule {
 static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     DEFS.iter()
         .map(|def| {
-            let meta: RuleMeta = toml::from_str(def.doc)
-                .unwrap_or_else(|e| panic!("rules/{}-*.toml is invalid: {e}", def.id));
+            let meta: RuleMeta =
+                toml::from_str(def.doc).unwrap_or_else(|e| panic!("rules/{}-*.toml is invalid: {e}", def.id));
             assert_eq!(meta.id, def.id, "the registry and the rule file disagree on the id");
             Rule { def, meta }
         })
