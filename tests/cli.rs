@@ -230,3 +230,111 @@ fn rules_and_explain() {
     assert!(stderr(&out).contains("kling-preflight rules"));
 }
 
+
+#[test]
+fn configuration_is_found_walking_up_and_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "kling-preflight.toml", r#"
+ignore = ["KL602"]
+exclude = ["legacy"]
+extra-base-urls = ["https://video-gw.internal"]
+
+[per-file-ignores]
+"tests/**" = ["KL101"]
+
+[severity]
+KL203 = "error"
+"#);
+    write(d, "app/auth.py", WARN_PY);
+    write(d, "tests/test_kling.py", BAD_PY);
+    write(d, "legacy/old.py", BAD_PY);
+    // A gateway that is not a Kling host, made Kling context by the configuration.
+    write(d, "app/gw.py", "import requests\n\ndef costs(h):\n    return requests.get(\"https://video-gw.internal/account/costs\", headers=h)\n");
+    let out = run(bin().current_dir(d.join("app")).args(["lint", "--format", "json", "--no-color", "."]));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(String, String, String)> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["path"].as_str().unwrap().to_owned(), x["rule"].as_str().unwrap().to_owned(), x["severity"].as_str().unwrap().to_owned()))
+        .collect();
+    assert!(found.contains(&("auth.py".into(), "KL203".into(), "error".into())), "{found:?}");
+    assert!(found.iter().any(|(p, r, _)| p == "gw.py" && r == "KL401"), "{found:?}");
+    assert_eq!(out.status.code(), Some(1), "KL203 is an error by configuration");
+    // From the root: tests/ ignores KL101, legacy/ is excluded.
+    let out = run(bin().current_dir(d).args(["lint", "--format", "json", "."]));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<&str> = doc["diagnostics"].as_array().unwrap().iter().map(|x| x["path"].as_str().unwrap()).collect();
+    assert!(!paths.iter().any(|p| p.starts_with("legacy/") || p.starts_with("tests/")), "{paths:?}");
+}
+
+#[test]
+fn configuration_errors_exit_2_naming_the_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "kling-preflight.toml", "[severity]\nKL101 = \"loud\"\n");
+    write(dir.path(), "kling.py", BAD_PY);
+    let out = run(bin().current_dir(dir.path()).arg("lint"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("kling-preflight.toml") && err.contains("severity.KL101") && err.contains("\"warning\""), "{err}");
+    write(dir.path(), "kling-preflight.toml", "");
+    write(dir.path(), "pyproject.toml", "[tool.kling-preflight]\nselect = [\"KL9\"]\n");
+    let out = run(bin().current_dir(dir.path()).args(["lint", "--config", "pyproject.toml"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("tool.kling-preflight.select"), "{}", stderr(&out));
+    let out = run(bin().current_dir(dir.path()).args(["lint", "--select", "KL9"]));
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn fix_and_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "kling.py", BAD_PY);
+    let out = run(bin().current_dir(dir.path()).args(["lint", "--diff"]));
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("diff", stdout(&out));
+    assert_eq!(std::fs::read_to_string(dir.path().join("kling.py")).unwrap(), BAD_PY, "--diff writes nothing");
+    let out = run(bin().current_dir(dir.path()).args(["lint", "--fix"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stderr(&out).contains("Fixed 1 finding"), "{}", stderr(&out));
+    let fixed = std::fs::read_to_string(dir.path().join("kling.py")).unwrap();
+    assert!(fixed.contains("\"duration\": \"5\""));
+    let again = run(bin().current_dir(dir.path()).args(["lint", "--fix"]));
+    assert_eq!(again.status.code(), Some(0));
+    assert!(!stderr(&again).contains("Fixed"));
+    assert_eq!(std::fs::read_to_string(dir.path().join("kling.py")).unwrap(), fixed);
+}
+
+#[test]
+fn baseline_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "kling.py", BAD_PY);
+    let out = run(bin().current_dir(dir.path()).args(["lint", "--write-baseline", "baseline.json"]));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("Wrote 1 finding"));
+    let out = run(bin().current_dir(dir.path()).args(["lint", "--baseline", "baseline.json"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // The finding fixed: its baseline entry is stale, and said so.
+    std::fs::write(dir.path().join("kling.py"), BAD_PY.replace("\"duration\": 5", "\"duration\": \"5\"")).unwrap();
+    let out = run(bin().current_dir(dir.path()).args(["lint", "--baseline", "baseline.json"]));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("matched no finding"), "{}", stderr(&out));
+    let out = run(bin().current_dir(dir.path()).args(["lint", "--baseline", "missing.json"]));
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn github_and_junit_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "kling.py", BAD_PY);
+    let out = run(bin().current_dir(dir.path()).args(["lint", "--format", "github"]));
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("github", stdout(&out));
+    let out = run(bin().current_dir(dir.path()).args(["lint", "--format", "junit"]));
+    insta::assert_snapshot!("junit", stdout(&out));
+    let out = run(bin().current_dir(dir.path()).args(["lint", "--format", "sarif", "--output", "out.sarif"]));
+    assert_eq!(out.status.code(), Some(1));
+    let sarif: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out.sarif")).unwrap()).unwrap();
+    assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "KL101");
+}

@@ -5,7 +5,6 @@
 
 use std::path::Path;
 
-use globset::GlobSet;
 use ignore::{DirEntry, WalkBuilder, WalkState};
 
 use crate::lang::Lang;
@@ -70,7 +69,7 @@ pub(crate) fn has_generated_header(bytes: &[u8]) -> bool {
 pub(crate) fn walk(
     roots: &[std::path::PathBuf],
     threads: usize,
-    exclude: &GlobSet,
+    excluded: &(dyn Fn(&Path) -> bool + Sync),
     visit: &(dyn Fn(&Path, Lang) + Sync),
     on_error: &(dyn Fn(String) + Sync),
 ) {
@@ -86,12 +85,17 @@ pub(crate) fn walk(
         .git_global(false)
         .require_git(false)
         .filter_entry(move |e| !(e.file_type().is_some_and(|t| t.is_dir()) && skip_dir(e)));
+    // Excluded paths are checked in the visitor, where a directory is pruned with
+    // `WalkState::Skip` (`filter_entry` only takes a `'static` closure).
     builder.build_parallel().run(|| {
         Box::new(|result| {
             match result {
                 Ok(entry) => {
                     let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                    if !is_file || excluded(exclude, entry.path()) {
+                    if excluded(entry.path()) {
+                        return if is_file { WalkState::Continue } else { WalkState::Skip };
+                    }
+                    if !is_file {
                         return WalkState::Continue;
                     }
                     let name = entry.file_name().to_string_lossy();
@@ -107,12 +111,4 @@ pub(crate) fn walk(
             WalkState::Continue
         })
     });
-}
-
-fn excluded(set: &GlobSet, path: &Path) -> bool {
-    if set.is_empty() {
-        return false;
-    }
-    let p = path.strip_prefix("./").unwrap_or(path);
-    set.is_match(p) || p.ancestors().any(|a| !a.as_os_str().is_empty() && set.is_match(a))
 }

@@ -16,9 +16,12 @@
 #![deny(missing_docs)]
 
 pub(crate) mod analysis;
+pub mod baseline;
+pub mod config;
 pub mod diagnostic;
 pub(crate) mod discover;
 pub mod facts;
+pub mod fix;
 pub mod frontend;
 pub mod lang;
 pub mod prefilter;

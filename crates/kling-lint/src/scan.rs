@@ -48,6 +48,11 @@ pub struct LintOptions {
     pub partial_parse_min_bytes: usize,
     /// The directory reported paths are relative to.
     pub cwd: PathBuf,
+    /// The directory `exclude` and `per_file_ignores` globs are relative to (the
+    /// configuration file's); the working directory when `None`.
+    pub glob_root: Option<PathBuf>,
+    /// Counts files as they are read, for a progress display.
+    pub progress: Option<Arc<AtomicUsize>>,
 }
 
 impl Default for LintOptions {
@@ -64,6 +69,8 @@ impl Default for LintOptions {
             partial_parse: true,
             partial_parse_min_bytes: chunks::DEFAULT_MIN_BYTES,
             cwd: std::env::current_dir().unwrap_or_default(),
+            glob_root: None,
+            progress: None,
         }
     }
 }
@@ -171,12 +178,16 @@ pub fn lint(paths: &[PathBuf], options: &LintOptions) -> Result<Report, Error> {
                 return;
             }
             scanned.fetch_add(1, Ordering::Relaxed);
+            if let Some(p) = &options.progress {
+                p.fetch_add(1, Ordering::Relaxed);
+            }
             if prefilter.matches(&bytes) {
                 // The workers keep receiving until the walk ends, so a send cannot fail.
                 let _ = tx.send((display_path(path, &options.cwd), lang, bytes));
             }
         };
-        discover::walk(paths, threads, &exclude, &visit, &on_error);
+        let excluded = |p: &Path| is_excluded(&exclude, &glob_path(p, options));
+        discover::walk(paths, threads, &excluded, &visit, &on_error);
         // Closing the channel lets the workers finish.
         drop(visit);
         drop(tx);
@@ -280,9 +291,10 @@ fn check_file(
 ) -> Vec<Diagnostic> {
     let file = &files[i];
     let source = &*file.source;
+    let rel = glob_path(&source.path, options);
     let ignored_here: Vec<&str> = per_file
         .iter()
-        .filter(|(set, _)| set.is_match(&source.path))
+        .filter(|(set, _)| set.is_match(&rel))
         .flat_map(|(_, rules)| rules.iter().map(String::as_str))
         .collect();
     let active = |id: &str| !ignored_here.iter().any(|p| id.starts_with(&p.to_ascii_uppercase()));
@@ -422,6 +434,20 @@ fn read_limited(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
         return Ok(None);
     }
     std::fs::read(path).map(Some)
+}
+
+/// A path as globs see it: relative to the glob root (the configuration's directory)
+/// when under it.
+fn glob_path(path: &Path, options: &LintOptions) -> PathBuf {
+    let abs =
+        if path.is_absolute() { path.to_path_buf() } else { options.cwd.join(path.strip_prefix("./").unwrap_or(path)) };
+    let root = options.glob_root.as_deref().unwrap_or(&options.cwd);
+    abs.strip_prefix(root).map_or(abs.clone(), Path::to_path_buf)
+}
+
+/// Whether a path, or a directory above it, matches an exclude glob.
+fn is_excluded(set: &GlobSet, rel: &Path) -> bool {
+    !set.is_empty() && rel.ancestors().any(|a| !a.as_os_str().is_empty() && set.is_match(a))
 }
 
 /// A path as reported: relative to `cwd` when under it, without a leading `./`.

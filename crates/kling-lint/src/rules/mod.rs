@@ -38,7 +38,7 @@ use crate::facts::Span;
 pub use meta::RuleMeta;
 
 /// Settings of individual rules, from configuration.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RuleSettings {
     /// KL201's strict reading: flag library calls that rely on the library's default
     /// header too.
