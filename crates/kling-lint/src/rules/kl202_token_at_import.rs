@@ -21,7 +21,7 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
             (Level::Class, _) => "when the class is defined",
             (_, Lang::Go) => "once, when the package is initialised,",
             (_, Lang::Rust) => "once, into a static,",
-            _ => "once, when the module loads",
+            _ => "once, when the module loads,",
         };
         cx.report(mint, format!("a Kling token is minted {what} and reused; it expires after 30 minutes and every request then fails with 401 (code 1004)"))
             .label("minted once")
