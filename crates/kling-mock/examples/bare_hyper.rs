@@ -21,10 +21,7 @@ const BODY: &[u8] = br#"{"code":0,"message":"SUCCEED","request_id":"hello","data
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let port: u16 = std::env::args()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
+    let port: u16 = std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     println!("listening on http://{}", listener.local_addr()?);
     std::io::stdout().flush()?;
@@ -34,14 +31,10 @@ async fn main() -> std::io::Result<()> {
         tokio::spawn(async move {
             let service = service_fn(|_: Request<hyper::body::Incoming>| async {
                 let mut response = Response::new(Full::new(Bytes::from_static(BODY)));
-                response
-                    .headers_mut()
-                    .insert("content-type", "application/json".parse().unwrap());
+                response.headers_mut().insert("content-type", "application/json".parse().unwrap());
                 Ok::<_, Infallible>(response)
             });
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
         });
     }
 }

@@ -23,12 +23,7 @@ struct Bucket {
 impl Bucket {
     fn new(rate: f64) -> Self {
         let capacity = rate.max(1.0);
-        Bucket {
-            rate,
-            capacity,
-            tokens: capacity,
-            last_ms: 0.0,
-        }
+        Bucket { rate, capacity, tokens: capacity, last_ms: 0.0 }
     }
 
     fn take(&mut self, now_ms: f64) -> bool {
@@ -134,11 +129,7 @@ impl AccountState {
     /// The `data` of `GET /account/costs`, in Kling's shape: one resource pack.
     pub(crate) fn costs(&self, now_ms: i64) -> Value {
         let year_ms = 365 * 24 * 3600 * 1000_i64;
-        let status = if self.remaining > 0.0 {
-            "online"
-        } else {
-            "runOut"
-        };
+        let status = if self.remaining > 0.0 { "online" } else { "runOut" };
         json!({
             "code": 0,
             "msg": "",
@@ -167,32 +158,17 @@ mod tests {
 
     #[test]
     fn ledger_charges_refunds_and_refuses_with_1102() {
-        let mut a = AccountState::new(
-            &AccountConfig {
-                credits: 3.0,
-                ..AccountConfig::default()
-            },
-            0,
-        );
+        let mut a = AccountState::new(&AccountConfig { credits: 3.0, ..AccountConfig::default() }, 0);
         a.charge(2.0).unwrap();
         assert_eq!(a.charge(2.0).unwrap_err().code.code(), 1102);
         a.refund(2.0);
         a.charge(3.0).unwrap();
-        assert_eq!(
-            a.costs(0)["resource_pack_subscribe_infos"][0]["status"],
-            "runOut"
-        );
+        assert_eq!(a.costs(0)["resource_pack_subscribe_infos"][0]["status"], "runOut");
     }
 
     #[test]
     fn rate_limit_refills_over_time() {
-        let mut a = AccountState::new(
-            &AccountConfig {
-                requests_per_second: Some(2.0),
-                ..AccountConfig::default()
-            },
-            0,
-        );
+        let mut a = AccountState::new(&AccountConfig { requests_per_second: Some(2.0), ..AccountConfig::default() }, 0);
         assert!(a.admit(0.0).is_ok() && a.admit(1.0).is_ok());
         assert_eq!(a.admit(2.0).unwrap_err().code.code(), 1302);
         assert!(a.admit(600.0).is_ok());

@@ -43,17 +43,10 @@ pub(crate) struct AdminAccess;
 impl FromRequestParts<MockState> for AdminAccess {
     type Rejection = Response;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &MockState,
-    ) -> Result<Self, Self::Rejection> {
-        let refuse =
-            |why: &str| ApiError::new(ErrorCode::NO_ACCESS, why.to_owned()).into_response();
+    async fn from_request_parts(parts: &mut Parts, state: &MockState) -> Result<Self, Self::Rejection> {
+        let refuse = |why: &str| ApiError::new(ErrorCode::NO_ACCESS, why.to_owned()).into_response();
         if let Some(token) = &state.shared.config.admin_token {
-            let sent = parts
-                .headers
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok());
+            let sent = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
             let expected = format!("Bearer {token}");
             return if sent.is_some_and(|s| constant_time_eq(s.as_bytes(), expected.as_bytes())) {
                 Ok(AdminAccess)
@@ -75,11 +68,7 @@ impl FromRequestParts<MockState> for AdminAccess {
 
 /// An admin body that could not be read (too large, or the client went away).
 fn unreadable(e: &BytesRejection) -> Response {
-    ApiError::new(
-        ErrorCode::INVALID_PARAMS,
-        format!("the request body could not be read: {e}"),
-    )
-    .into_response()
+    ApiError::new(ErrorCode::INVALID_PARAMS, format!("the request body could not be read: {e}")).into_response()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -101,19 +90,10 @@ async fn health(_: AdminAccess, State(state): State<MockState>) -> Response {
     }))
 }
 
-async fn requests(
-    _: AdminAccess,
-    State(state): State<MockState>,
-    RawQuery(query): RawQuery,
-) -> Response {
+async fn requests(_: AdminAccess, State(state): State<MockState>, RawQuery(query): RawQuery) -> Response {
     let mut selection = JournalQuery::default();
     for (key, value) in query_params(query.as_deref().unwrap_or("")) {
-        let bad = |what: &str| {
-            ApiError::new(
-                ErrorCode::INVALID_VALUE,
-                format!("{key} must be {what}, not {value:?}"),
-            )
-        };
+        let bad = |what: &str| ApiError::new(ErrorCode::INVALID_VALUE, format!("{key} must be {what}, not {value:?}"));
         match key.as_str() {
             "since" => match value.parse() {
                 Ok(n) => selection.since = Some(n),
@@ -146,11 +126,7 @@ async fn faults(_: AdminAccess, State(state): State<MockState>) -> Response {
     success(state.faults())
 }
 
-async fn set_faults(
-    _: AdminAccess,
-    State(state): State<MockState>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+async fn set_faults(_: AdminAccess, State(state): State<MockState>, body: Result<Bytes, BytesRejection>) -> Response {
     let body = match body {
         Ok(body) => body,
         Err(e) => return unreadable(&e),
@@ -228,11 +204,7 @@ struct Credits {
     units: f64,
 }
 
-async fn set_credits(
-    _: AdminAccess,
-    State(state): State<MockState>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+async fn set_credits(_: AdminAccess, State(state): State<MockState>, body: Result<Bytes, BytesRejection>) -> Response {
     let body = match body {
         Ok(body) => body,
         Err(e) => return unreadable(&e),
@@ -247,9 +219,7 @@ async fn set_credits(
             .into_response();
         }
     };
-    let key = credits
-        .access_key
-        .unwrap_or_else(|| state.config().accounts[0].access_key.clone());
+    let key = credits.access_key.unwrap_or_else(|| state.config().accounts[0].access_key.clone());
     match state.set_credits(&key, credits.units) {
         Ok(()) => success(json!({"access_key": key, "units": credits.units})),
         Err(e) => ApiError::new(ErrorCode::INVALID_VALUE, e.to_string()).into_response(),
@@ -260,8 +230,6 @@ async fn openapi(_: AdminAccess, State(state): State<MockState>) -> Response {
     // The document itself, not an envelope: OpenAPI tools expect the bare document.
     let doc = crate::openapi::document(state.shared.base_url());
     let mut response = axum::Json(doc).into_response();
-    response
-        .extensions_mut()
-        .insert(crate::envelope::BusinessCode(0));
+    response.extensions_mut().insert(crate::envelope::BusinessCode(0));
     response
 }

@@ -8,8 +8,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use kling_api::codes::ErrorCode;
@@ -44,16 +43,7 @@ pub(crate) async fn create(
         d.resource = Some(resource.path);
     });
     let (parts, body) = request.into_parts();
-    match create_task(
-        &state.shared,
-        &ctx,
-        &parts.headers,
-        parts.uri.path(),
-        body,
-        resource,
-    )
-    .await
-    {
+    match create_task(&state.shared, &ctx, &parts.headers, parts.uri.path(), body, resource).await {
         Ok((task, plan)) => {
             ctx.update(|d| {
                 d.task_id = Some(task.task_id.clone());
@@ -76,12 +66,7 @@ async fn create_task(
     let account = auth::authenticate(shared, headers, ctx)?;
     admit(shared, &account)?;
     let template = format!("/v1/{}", resource.path);
-    let info = RouteInfo {
-        kind: RouteKind::Create,
-        method: "POST",
-        path,
-        template: &template,
-    };
+    let info = RouteInfo { kind: RouteKind::Create, method: "POST", path, template: &template };
     let plan = observe::before(shared, ctx, &info).await?;
     let value = read_json(shared, ctx, headers, body).await?;
     let accepted = resource.validate(&value).map_err(refusal)?;
@@ -106,10 +91,7 @@ async fn create_task(
         core.materialize_all(now, &shared.timing);
         let running = core.running(&account);
         let Some(acct) = core.accounts.get_mut(&account) else {
-            return Err(ApiError::new(
-                ErrorCode::AUTH_FAILED,
-                format!("access key {account:?} has no account"),
-            ));
+            return Err(ApiError::new(ErrorCode::AUTH_FAILED, format!("access key {account:?} has no account")));
         };
         // Credits first: a final refusal (1102) says more than a passing one (1303).
         acct.check_credits(units)?;
@@ -124,11 +106,8 @@ async fn create_task(
             ));
         }
         acct.charge(units)?;
-        let outputs = if resource.result == kling_api::resources::ResultKind::Image {
-            accepted.count.max(1)
-        } else {
-            1
-        };
+        let outputs =
+            if resource.result == kling_api::resources::ResultKind::Image { accepted.count.max(1) } else { 1 };
         let record = TaskRecord {
             id: core.tasks.new_task_id(),
             resource,
@@ -143,12 +122,7 @@ async fn create_task(
             model: accepted.model.clone(),
             mode: accepted.mode.clone(),
             duration_secs: accepted.duration_secs,
-            assets: (0..outputs)
-                .map(|index| Asset {
-                    id: new_asset_id(),
-                    index,
-                })
-                .collect(),
+            assets: (0..outputs).map(|index| Asset { id: new_asset_id(), index }).collect(),
             history: Vec::new(),
             notified: 0,
             callback_chain: None,
@@ -176,9 +150,7 @@ fn check_references(
     let Some(video_id) = video_id else {
         return Ok(());
     };
-    let known = tasks
-        .find_asset(video_id)
-        .is_some_and(|t| t.account == account && t.status == TaskStatus::Succeed);
+    let known = tasks.find_asset(video_id).is_some_and(|t| t.account == account && t.status == TaskStatus::Succeed);
     if known {
         Ok(())
     } else {
@@ -196,7 +168,7 @@ fn check_references(
 pub(crate) async fn query(
     state: MockState,
     ctx: RequestCtx,
-    id: Result<Path<String>, PathRejection>,
+    id: Option<String>,
     request: Request,
     resource: &'static Resource,
 ) -> Response {
@@ -213,7 +185,7 @@ pub(crate) async fn query(
         let template = format!("/v1/{}/{{id}}", resource.path);
         let info = RouteInfo { kind: RouteKind::Query, method: "GET", path: uri.path(), template: &template };
         let plan = observe::before(shared, &ctx, &info).await?;
-        let Ok(Path(id)) = id else {
+        let Some(id) = id else {
             return Err(ApiError::new(ErrorCode::NOT_FOUND, "the task id in the path is not valid UTF-8"));
         };
         ctx.update(|d| d.task_id = Some(id.clone()));
@@ -249,12 +221,7 @@ pub(crate) async fn query(
 }
 
 /// `GET /v1/{resource}?pageNum=&pageSize=`
-pub(crate) async fn list(
-    state: MockState,
-    ctx: RequestCtx,
-    request: Request,
-    resource: &'static Resource,
-) -> Response {
+pub(crate) async fn list(state: MockState, ctx: RequestCtx, request: Request, resource: &'static Resource) -> Response {
     let (headers, uri) = (request.headers(), request.uri());
     ctx.update(|d| {
         d.route = "list";
@@ -265,12 +232,7 @@ pub(crate) async fn list(
         let account = auth::authenticate(shared, headers, &ctx)?;
         admit(shared, &account)?;
         let template = format!("/v1/{}", resource.path);
-        let info = RouteInfo {
-            kind: RouteKind::List,
-            method: "GET",
-            path: uri.path(),
-            template: &template,
-        };
+        let info = RouteInfo { kind: RouteKind::List, method: "GET", path: uri.path(), template: &template };
         let plan = observe::before(shared, &ctx, &info).await?;
         let params = query_params(uri.query().unwrap_or(""));
         let page = paging(&params, "pageNum", 1, MAX_PAGE_NUM)?;
@@ -284,16 +246,8 @@ pub(crate) async fn list(
             let urls = shared.urls(&base, plan.expired_url);
             let skip = usize::try_from((page - 1) * size).unwrap_or(usize::MAX);
             let take = usize::try_from(size).unwrap_or(usize::MAX);
-            let indexes: Vec<usize> = core
-                .tasks
-                .list(&account, resource)
-                .skip(skip)
-                .take(take)
-                .collect();
-            indexes
-                .into_iter()
-                .map(|i| core.tasks.get(i).render_now(&urls))
-                .collect()
+            let indexes: Vec<usize> = core.tasks.list(&account, resource).skip(skip).take(take).collect();
+            indexes.into_iter().map(|i| core.tasks.get(i).render_now(&urls)).collect()
         };
         Ok::<_, ApiError>((tasks, plan.sabotage))
     }
@@ -304,12 +258,7 @@ pub(crate) async fn list(
     }
 }
 
-fn paging(
-    params: &[(String, String)],
-    name: &str,
-    default: u64,
-    max: u64,
-) -> Result<u64, ApiError> {
+fn paging(params: &[(String, String)], name: &str, default: u64, max: u64) -> Result<u64, ApiError> {
     let Some((_, raw)) = params.iter().rev().find(|(k, _)| k == name) else {
         return Ok(default);
     };
@@ -323,23 +272,14 @@ fn paging(
 }
 
 /// `GET /account/costs?start_time=&end_time=` (Unix milliseconds).
-pub(crate) async fn account_costs(
-    State(state): State<MockState>,
-    ctx: RequestCtx,
-    request: Request,
-) -> Response {
+pub(crate) async fn account_costs(State(state): State<MockState>, ctx: RequestCtx, request: Request) -> Response {
     let (headers, uri) = (request.headers(), request.uri());
     ctx.update(|d| d.route = "costs");
     let result = async {
         let shared = &state.shared;
         let account = auth::authenticate(shared, headers, &ctx)?;
         admit(shared, &account)?;
-        let info = RouteInfo {
-            kind: RouteKind::Costs,
-            method: "GET",
-            path: uri.path(),
-            template: uri.path(),
-        };
+        let info = RouteInfo { kind: RouteKind::Costs, method: "GET", path: uri.path(), template: uri.path() };
         let plan = observe::before(shared, &ctx, &info).await?;
         let params = query_params(uri.query().unwrap_or(""));
         let start = millis(&params, "start_time")?;
@@ -353,12 +293,10 @@ pub(crate) async fn account_costs(
         let mono = shared.clock.elapsed_ms();
         let now = shared.clock.now_ms();
         let mut core = shared.core();
-        let acct = core.accounts.get_mut(&account).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::AUTH_FAILED,
-                format!("access key {account:?} has no account"),
-            )
-        })?;
+        let acct = core
+            .accounts
+            .get_mut(&account)
+            .ok_or_else(|| ApiError::new(ErrorCode::AUTH_FAILED, format!("access key {account:?} has no account")))?;
         acct.admit_costs_query(mono)?;
         Ok::<_, ApiError>((acct.costs(now), plan.sabotage))
     }
@@ -381,17 +319,12 @@ fn millis(params: &[(String, String)], name: &str) -> Result<i64, ApiError> {
         // milliseconds, the mistake the API notes warn about.
         Ok(n) if (0..100_000_000_000).contains(&n) => Err(ApiError::new(
             ErrorCode::INVALID_VALUE,
-            format!(
-                "{name} {n} looks like seconds; the API wants milliseconds since the epoch, e.g. {}",
-                n * 1000
-            ),
+            format!("{name} {n} looks like seconds; the API wants milliseconds since the epoch, e.g. {}", n * 1000),
         )),
         Ok(n) if n >= 0 => Ok(n),
         _ => Err(ApiError::new(
             ErrorCode::INVALID_VALUE,
-            format!(
-                "{name} must be a whole number of milliseconds since the Unix epoch, not {raw:?}"
-            ),
+            format!("{name} must be a whole number of milliseconds since the Unix epoch, not {raw:?}"),
         )),
     }
 }
@@ -410,16 +343,9 @@ fn refusal(v: Violation) -> ApiError {
 }
 
 /// Read the body as JSON, journaling its summary whatever it holds.
-async fn read_json(
-    shared: &Shared,
-    ctx: &RequestCtx,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<Value, ApiError> {
+async fn read_json(shared: &Shared, ctx: &RequestCtx, headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
     let limit = shared.config.max_body_bytes;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let content_type = headers.get(header::CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let too_big = |size: String| {
         ApiError::new(
             ErrorCode::INVALID_PARAMS,
@@ -429,10 +355,8 @@ async fn read_json(
             ),
         )
     };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if let Some(len) = declared
         && len > limit as u64
     {
@@ -442,50 +366,33 @@ async fn read_json(
         Ok(bytes) => bytes,
         Err(e) if is_length_limit(&e) => return Err(too_big(format!("more than {limit}"))),
         Err(e) => {
-            return Err(ApiError::new(
-                ErrorCode::INVALID_PARAMS,
-                format!("the request body could not be read: {e}"),
-            ));
+            return Err(ApiError::new(ErrorCode::INVALID_PARAMS, format!("the request body could not be read: {e}")));
         }
     };
     let parsed: Result<Value, String> = serde_json::from_slice(&bytes).map_err(|e| e.to_string());
-    let summary = BodySummary::of(
-        &bytes,
-        content_type.as_deref(),
-        parsed.as_ref().map_err(Clone::clone),
-    );
+    let summary = BodySummary::of(&bytes, content_type.as_deref(), parsed.as_ref().map_err(Clone::clone));
     let summary = redact_summary(shared, summary);
-    ctx.update(|d| d.body = Some(summary));
+    ctx.update(|d| d.body = Some(Box::new(summary)));
     if !is_json(content_type.as_deref()) {
         return Err(ApiError::new(
             ErrorCode::INVALID_PARAMS,
             format!(
                 "Content-Type must be application/json, not {}; send the body as JSON with \
                  `Content-Type: application/json`",
-                content_type
-                    .as_deref()
-                    .map_or_else(|| "missing".to_owned(), |c| format!("{c:?}"))
+                content_type.as_deref().map_or_else(|| "missing".to_owned(), |c| format!("{c:?}"))
             ),
         ));
     }
-    parsed.map_err(|e| {
-        ApiError::new(
-            ErrorCode::INVALID_PARAMS,
-            format!("the request body is not valid JSON ({e})"),
-        )
-    })
+    parsed.map_err(|e| ApiError::new(ErrorCode::INVALID_PARAMS, format!("the request body is not valid JSON ({e})")))
 }
 
 fn redact_summary(shared: &Shared, mut s: BodySummary) -> BodySummary {
     if let Some(p) = &s.prompt_preview {
-        s.prompt_preview = Some(shared.redact(p));
+        s.prompt_preview = Some(shared.redact(p).into_owned());
     }
-    for v in [&mut s.external_task_id, &mut s.callback_url]
-        .into_iter()
-        .flatten()
-    {
+    for v in [&mut s.external_task_id, &mut s.callback_url].into_iter().flatten() {
         if let Some(text) = v.as_str() {
-            *v = Value::String(shared.redact(text));
+            *v = Value::String(shared.redact(text).into_owned());
         }
     }
     s
@@ -503,11 +410,7 @@ fn is_length_limit(error: &axum::Error) -> bool {
 }
 
 fn is_json(content_type: Option<&str>) -> bool {
-    content_type.is_some_and(|c| {
-        c.split(';')
-            .next()
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-    })
+    content_type.is_some_and(|c| c.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")))
 }
 
 /// `http://<Host>` when the request names a plausible host, so result URLs point where
@@ -517,8 +420,7 @@ fn request_base(headers: &HeaderMap, shared: &Shared) -> String {
         Some(h)
             if !h.is_empty()
                 && h.len() <= 255
-                && h.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b)) =>
+                && h.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b)) =>
         {
             format!("http://{h}")
         }
@@ -529,10 +431,7 @@ fn request_base(headers: &HeaderMap, shared: &Shared) -> String {
 /// The answer for a path the mock does not serve.
 pub(crate) async fn unknown_route(ctx: RequestCtx, method: Method, uri: Uri) -> Response {
     ctx.update(|d| d.route = "unknown");
-    let served: Vec<String> = kling_api::resources::RESOURCES
-        .iter()
-        .map(|r| format!("/v1/{}", r.path))
-        .collect();
+    let served: Vec<String> = kling_api::resources::RESOURCES.iter().map(|r| format!("/v1/{}", r.path)).collect();
     ApiError::new(
         ErrorCode::NOT_FOUND,
         format!(
@@ -556,19 +455,12 @@ pub(crate) async fn wrong_method(ctx: RequestCtx, method: Method, uri: Uri) -> R
     } else {
         "this path only answers GET"
     };
-    ApiError::new(
-        ErrorCode::INVALID_METHOD,
-        format!("{method} is not allowed on {}; {hint}", clip(path)),
-    )
-    .into_response()
+    ApiError::new(ErrorCode::INVALID_METHOD, format!("{method} is not allowed on {}; {hint}", clip(path)))
+        .into_response()
 }
 
 fn clip(path: &str) -> String {
-    if path.chars().count() > 120 {
-        path.chars().take(120).collect::<String>() + "…"
-    } else {
-        path.to_owned()
-    }
+    if path.chars().count() > 120 { path.chars().take(120).collect::<String>() + "…" } else { path.to_owned() }
 }
 
 /// Split a query string into decoded pairs (`+` is a space, `%XX` a byte).
@@ -591,10 +483,7 @@ fn percent_decode(text: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(
-                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
-                    16,
-                ) {
+                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
                     Ok(b) => {
                         out.push(b);
                         i += 2;

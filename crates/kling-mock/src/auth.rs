@@ -45,11 +45,7 @@ pub(crate) struct TokenCache {
 const TOKEN_CACHE_CAPACITY: usize = 4096;
 
 /// Check the request's credentials; the access key on success.
-pub(crate) fn authenticate(
-    shared: &Shared,
-    headers: &HeaderMap,
-    ctx: &RequestCtx,
-) -> Result<String, ApiError> {
+pub(crate) fn authenticate(shared: &Shared, headers: &HeaderMap, ctx: &RequestCtx) -> Result<String, ApiError> {
     let raw = headers.get(header::AUTHORIZATION);
     let value = match raw.map(|v| v.to_str()) {
         None => None,
@@ -98,8 +94,7 @@ pub(crate) fn authenticate(
             Err(error) => {
                 let decoded = jwt::decode(token).ok();
                 ctx.update(|d| {
-                    d.jwt =
-                        decoded.map(|t| Arc::new(summary(shared, &t, token_fingerprint(token))));
+                    d.jwt = decoded.map(|t| Arc::new(summary(shared, &t, token_fingerprint(token))));
                     d.auth_error = Some(error.to_string());
                 });
                 return Err(refuse(&error));
@@ -113,10 +108,7 @@ pub(crate) fn authenticate(
     // The same time checks, in the same order, as `jwt::verify`.
     let late = match verified.nbf {
         Some(nbf) if nbf > now => Some(AuthError::NotYetValid { nbf, now }),
-        _ if verified.exp <= now => Some(AuthError::Expired {
-            exp: verified.exp,
-            now,
-        }),
+        _ if verified.exp <= now => Some(AuthError::Expired { exp: verified.exp, now }),
         _ => None,
     };
     if let Some(error) = late {
@@ -127,13 +119,7 @@ pub(crate) fn authenticate(
         return Err(refuse(&error));
     }
     if shared.config.token_expiry_after_first_create {
-        check_token_memory(
-            shared,
-            ctx,
-            verified.exp,
-            &verified.summary.fingerprint,
-            now,
-        )?;
+        check_token_memory(shared, ctx, verified.exp, &verified.summary.fingerprint, now)?;
     }
     Ok(verified.access_key.clone())
 }
@@ -163,12 +149,7 @@ fn check_token_memory(
     ctx.update(|d| {
         d.account = None;
         d.auth_error = Some(detail.clone());
-        d.fault = Some(FiredFault {
-            rule: None,
-            kind: "token-expiry".into(),
-            code: Some(1004),
-            seconds: None,
-        });
+        d.fault = Some(FiredFault { rule: None, kind: "token-expiry".into(), code: Some(1004), seconds: None });
     });
     Err(ApiError::new(ErrorCode::TOKEN_EXPIRED, detail))
 }
@@ -194,11 +175,7 @@ fn summary(shared: &Shared, token: &Decoded, fingerprint: String) -> JwtSummary 
             }
         }
     }
-    JwtSummary {
-        header: compact_map(&token.header),
-        claims,
-        fingerprint,
-    }
+    JwtSummary { header: compact_map(&token.header), claims, fingerprint }
 }
 
 /// The header with credentials replaced by placeholders: `Bearer <jwt>`,
@@ -248,9 +225,6 @@ mod tests {
         assert_eq!(shape(&format!("bearer  {token}"), shared), "bearer  <jwt>");
         assert_eq!(shape(&token, shared), "<jwt>");
         assert_eq!(shape("Bearer sk-test", shared), "Bearer <secret-key>");
-        assert_eq!(
-            shape("Token abcdefghijklmnopqrstuvwxyz", shared),
-            "Token <opaque:26>"
-        );
+        assert_eq!(shape("Token abcdefghijklmnopqrstuvwxyz", shared), "Token <opaque:26>");
     }
 }

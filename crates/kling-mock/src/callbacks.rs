@@ -71,17 +71,11 @@ async fn attempts(shared: &Shared, url: &str, task: &Task) {
                 let _ = response.bytes().await;
                 entry.status = Some(status.as_u16());
                 entry.completed = true;
-                entry.callback = Some(CallbackSummary {
-                    attempt,
-                    error: None,
-                });
+                entry.callback = Some(CallbackSummary { attempt, error: None });
                 status.is_success()
             }
             Err(error) => {
-                entry.callback = Some(CallbackSummary {
-                    attempt,
-                    error: Some(describe(&error)),
-                });
+                entry.callback = Some(CallbackSummary { attempt, error: Some(describe(&error)) });
                 false
             }
         };
@@ -115,9 +109,7 @@ fn describe(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     if error.url().is_some_and(|u| u.scheme() == "https") {
-        text.push_str(
-            " (the mock delivers callbacks over plain http only: it carries no TLS, as it serves loopback)",
-        );
+        text.push_str(" (the mock delivers callbacks over plain http only: it carries no TLS, as it serves loopback)");
     }
     text
 }

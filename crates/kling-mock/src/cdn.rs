@@ -43,9 +43,7 @@ pub(crate) struct UrlSigner {
 impl UrlSigner {
     pub(crate) fn random() -> Self {
         let key: [u8; 32] = rand::random();
-        UrlSigner {
-            keyed: Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length"),
-        }
+        UrlSigner { keyed: Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length") }
     }
 
     fn mac(&self, path: &str, expires_ms: i64) -> Hmac<Sha256> {
@@ -57,24 +55,14 @@ impl UrlSigner {
     }
 
     /// `{base}/cdn/{task_id}/{asset}.{ext}?exp=...&sig=...`
-    pub(crate) fn url(
-        &self,
-        base: &str,
-        task_id: &str,
-        asset: &str,
-        ext: &str,
-        expires_ms: i64,
-    ) -> String {
+    pub(crate) fn url(&self, base: &str, task_id: &str, asset: &str, ext: &str, expires_ms: i64) -> String {
         let mut url = String::with_capacity(base.len() + task_id.len() + asset.len() + 80);
         url.push_str(base);
         let path_start = url.len();
         for part in ["/cdn/", task_id, "/", asset, ".", ext] {
             url.push_str(part);
         }
-        let sig = hex(&self
-            .mac(&url[path_start..], expires_ms)
-            .finalize()
-            .into_bytes()[..16]);
+        let sig = hex(&self.mac(&url[path_start..], expires_ms).finalize().into_bytes()[..16]);
         url.push_str("?exp=");
         url.push_str(&expires_ms.to_string());
         url.push_str("&sig=");
@@ -86,11 +74,7 @@ impl UrlSigner {
         let Some(bytes) = unhex(sig) else {
             return false;
         };
-        bytes.len() == 16
-            && self
-                .mac(path, expires_ms)
-                .verify_truncated_left(&bytes)
-                .is_ok()
+        bytes.len() == 16 && self.mac(path, expires_ms).verify_truncated_left(&bytes).is_ok()
     }
 }
 
@@ -98,10 +82,7 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) || !text.is_ascii() {
         return None;
     }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
-        .collect()
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect()
 }
 
 /// The bytes of a video asset: the sample MP4 plus a `free` box naming the asset.
@@ -109,11 +90,7 @@ pub(crate) fn video_bytes(task_id: &str, asset: &str) -> Vec<u8> {
     let payload = format!("kling-mock task {task_id} video {asset}");
     let mut out = Vec::with_capacity(SAMPLE_MP4.len() + 8 + payload.len());
     out.extend_from_slice(SAMPLE_MP4);
-    out.extend_from_slice(
-        &u32::try_from(8 + payload.len())
-            .unwrap_or(u32::MAX)
-            .to_be_bytes(),
-    );
+    out.extend_from_slice(&u32::try_from(8 + payload.len()).unwrap_or(u32::MAX).to_be_bytes());
     out.extend_from_slice(b"free");
     out.extend_from_slice(payload.as_bytes());
     out
@@ -143,11 +120,7 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
         }
     }
     !crc
@@ -163,11 +136,8 @@ pub(crate) async fn download(
     let shared = &state.shared;
     let Ok(Path((task_id, file))) = path else {
         ctx.update(|d| d.kind = EntryKind::Cdn);
-        return ApiError::new(
-            ErrorCode::NOT_FOUND,
-            "the URL path is not valid UTF-8; use result URLs as returned",
-        )
-        .into_response();
+        return ApiError::new(ErrorCode::NOT_FOUND, "the URL path is not valid UTF-8; use result URLs as returned")
+            .into_response();
     };
     ctx.update(|d| {
         d.kind = EntryKind::Cdn;
@@ -175,29 +145,13 @@ pub(crate) async fn download(
         d.task_id = Some(task_id.clone());
     });
     let path = format!("/cdn/{task_id}/{file}");
-    let info = RouteInfo {
-        kind: RouteKind::Download,
-        method: "GET",
-        path: &path,
-        template: TEMPLATE,
-    };
+    let info = RouteInfo { kind: RouteKind::Download, method: "GET", path: &path, template: TEMPLATE };
     let plan = match observe::before(shared, &ctx, &info).await {
         Ok(plan) => plan,
         Err(e) => return e.into_response(),
     };
-    let result = serve(
-        &state,
-        &ctx,
-        &task_id,
-        &file,
-        &path,
-        query.as_deref(),
-        plan.expired_url,
-    );
-    observe::after(
-        result.unwrap_or_else(IntoResponse::into_response),
-        plan.sabotage,
-    )
+    let result = serve(&state, &ctx, &task_id, &file, &path, query.as_deref(), plan.expired_url);
+    observe::after(result.unwrap_or_else(IntoResponse::into_response), plan.sabotage)
 }
 
 fn serve(
@@ -218,45 +172,25 @@ fn serve(
     };
     let (asset, ext) = file.rsplit_once('.').ok_or_else(not_found)?;
     let params = crate::api::query_params(query.unwrap_or(""));
-    let param = |k: &str| {
-        params
-            .iter()
-            .rev()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.as_str())
-    };
+    let param = |k: &str| params.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let forbidden = |why: &str| ApiError::new(ErrorCode::NO_ACCESS, why.to_owned());
     let expires_ms: i64 = param("exp").and_then(|v| v.parse().ok()).ok_or_else(|| {
-        forbidden(
-            "the URL has no valid exp parameter; use the URL exactly as the task query returned it",
-        )
+        forbidden("the URL has no valid exp parameter; use the URL exactly as the task query returned it")
     })?;
     let sig = param("sig").unwrap_or("");
     if !shared.signer.verify(path, expires_ms, sig) {
-        return Err(forbidden(
-            "the URL's signature does not match; use the URL exactly as the task query returned it",
-        ));
+        return Err(forbidden("the URL's signature does not match; use the URL exactly as the task query returned it"));
     }
     {
         let core = shared.core();
-        let task = core
-            .tasks
-            .find_asset(asset)
-            .filter(|t| t.id == task_id)
-            .ok_or_else(not_found)?;
+        let task = core.tasks.find_asset(asset).filter(|t| t.id == task_id).ok_or_else(not_found)?;
         if task.status != kling_api::types::TaskStatus::Succeed {
             return Err(not_found());
         }
     }
     let now = shared.clock.now_ms();
     let expired = force_expired || now > expires_ms;
-    let mut summary = CdnSummary {
-        asset: asset.to_owned(),
-        expires_ms,
-        expired,
-        bytes: 0,
-        sha256: None,
-    };
+    let mut summary = CdnSummary { asset: asset.to_owned(), expires_ms, expired, bytes: 0, sha256: None };
     if expired {
         ctx.update(|d| d.cdn = Some(summary));
         return Err(forbidden(&format!(
@@ -275,17 +209,12 @@ fn serve(
     let mut response = (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("private, no-store"),
-            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
         ],
         bytes,
     )
         .into_response();
-    response
-        .extensions_mut()
-        .insert(crate::envelope::BusinessCode(0));
+    response.extensions_mut().insert(crate::envelope::BusinessCode(0));
     Ok(response)
 }
 

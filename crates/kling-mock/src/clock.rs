@@ -22,11 +22,7 @@ impl Clock {
         let epoch_ms_at_start = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        Clock {
-            start: Instant::now(),
-            epoch_ms_at_start,
-            offset_ms: AtomicI64::new(0),
-        }
+        Clock { start: Instant::now(), epoch_ms_at_start, offset_ms: AtomicI64::new(0) }
     }
 
     /// Milliseconds since the mock started, from the monotonic clock (journal time).
@@ -42,9 +38,7 @@ impl Clock {
     /// The mock's wall clock, in milliseconds since the Unix epoch.
     pub(crate) fn now_ms(&self) -> i64 {
         let elapsed = i64::try_from(self.start.elapsed().as_millis()).unwrap_or(i64::MAX);
-        self.epoch_ms_at_start
-            .saturating_add(elapsed)
-            .saturating_add(self.offset_ms.load(Ordering::Relaxed))
+        self.epoch_ms_at_start.saturating_add(elapsed).saturating_add(self.offset_ms.load(Ordering::Relaxed))
     }
 
     /// The mock's wall clock, in seconds since the Unix epoch (what JWT claims use).

@@ -143,20 +143,13 @@ impl Default for AccountConfig {
 
 impl Default for TimingConfig {
     fn default() -> Self {
-        TimingConfig {
-            submitted_seconds: 0.5,
-            task_seconds: 2.0,
-        }
+        TimingConfig { submitted_seconds: 0.5, task_seconds: 2.0 }
     }
 }
 
 impl Default for CallbackConfig {
     fn default() -> Self {
-        CallbackConfig {
-            timeout_seconds: 5.0,
-            attempts: 3,
-            backoff_seconds: 1.0,
-        }
+        CallbackConfig { timeout_seconds: 5.0, attempts: 3, backoff_seconds: 1.0 }
     }
 }
 
@@ -164,22 +157,11 @@ impl MockConfig {
     /// Read a configuration file: `.json` as JSON, anything else as TOML.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self, MockError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| MockError::ReadConfig {
-            path: path.to_owned(),
-            source,
-        })?;
-        let json = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        let parsed = if json {
-            Self::parse_json(&text)
-        } else {
-            Self::parse_toml(&text)
-        };
-        let config = parsed.map_err(|message| MockError::ParseConfig {
-            path: path.to_owned(),
-            message,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| MockError::ReadConfig { path: path.to_owned(), source })?;
+        let json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let parsed = if json { Self::parse_json(&text) } else { Self::parse_toml(&text) };
+        let config = parsed.map_err(|message| MockError::ParseConfig { path: path.to_owned(), message })?;
         config.validate()?;
         Ok(config)
     }
@@ -192,31 +174,20 @@ impl MockConfig {
         let path = path.as_ref();
         // Parse strictly first, for messages with line and column.
         Self::from_path(path)?;
-        let text = std::fs::read_to_string(path).map_err(|source| MockError::ReadConfig {
-            path: path.to_owned(),
-            source,
-        })?;
-        let json = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let text =
+            std::fs::read_to_string(path).map_err(|source| MockError::ReadConfig { path: path.to_owned(), source })?;
+        let json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
         let layer: serde_json::Value = if json {
             serde_json::from_str(&text).map_err(|e| e.to_string())
         } else {
             toml::from_str(&text).map_err(|e| e.to_string())
         }
-        .map_err(|message| MockError::ParseConfig {
-            path: path.to_owned(),
-            message,
-        })?;
-        let mut merged = serde_json::to_value(base).map_err(|e| {
-            MockError::InvalidConfig(format!("the base settings cannot be encoded: {e}"))
-        })?;
+        .map_err(|message| MockError::ParseConfig { path: path.to_owned(), message })?;
+        let mut merged = serde_json::to_value(base)
+            .map_err(|e| MockError::InvalidConfig(format!("the base settings cannot be encoded: {e}")))?;
         merge(&mut merged, layer);
-        let config: MockConfig =
-            serde_json::from_value(merged).map_err(|e| MockError::ParseConfig {
-                path: path.to_owned(),
-                message: e.to_string(),
-            })?;
+        let config: MockConfig = serde_json::from_value(merged)
+            .map_err(|e| MockError::ParseConfig { path: path.to_owned(), message: e.to_string() })?;
         config.validate()?;
         Ok(config)
     }
@@ -244,45 +215,31 @@ impl MockConfig {
     }
 
     fn inline_error(message: String) -> MockError {
-        MockError::ParseConfig {
-            path: PathBuf::from("<inline>"),
-            message,
-        }
+        MockError::ParseConfig { path: PathBuf::from("<inline>"), message }
     }
 
     /// Check that the settings can work together; the error says which to change.
     pub fn validate(&self) -> Result<(), MockError> {
         let bad = |m: String| Err(MockError::InvalidConfig(m));
         if self.accounts.is_empty() {
-            return bad("no accounts; add one, e.g. [[accounts]] access_key = \"ak-test\" secret_key = \"sk-test\"".into());
+            return bad(
+                "no accounts; add one, e.g. [[accounts]] access_key = \"ak-test\" secret_key = \"sk-test\"".into()
+            );
         }
         for (i, a) in self.accounts.iter().enumerate() {
             if a.access_key.is_empty() || a.secret_key.is_empty() {
-                return bad(format!(
-                    "accounts[{i}] needs a non-empty access_key and secret_key"
-                ));
+                return bad(format!("accounts[{i}] needs a non-empty access_key and secret_key"));
             }
-            if self.accounts[..i]
-                .iter()
-                .any(|b| b.access_key == a.access_key)
-            {
-                return bad(format!(
-                    "access key {:?} appears twice in accounts; keys must be unique",
-                    a.access_key
-                ));
+            if self.accounts[..i].iter().any(|b| b.access_key == a.access_key) {
+                return bad(format!("access key {:?} appears twice in accounts; keys must be unique", a.access_key));
             }
             if !a.credits.is_finite() || a.credits < 0.0 {
-                return bad(format!(
-                    "accounts[{i}].credits = {} must be 0 or more",
-                    a.credits
-                ));
+                return bad(format!("accounts[{i}].credits = {} must be 0 or more", a.credits));
             }
             if let Some(r) = a.requests_per_second
                 && !(r.is_finite() && r > 0.0)
             {
-                return bad(format!(
-                    "accounts[{i}].requests_per_second = {r} must be above 0; remove it for no limit"
-                ));
+                return bad(format!("accounts[{i}].requests_per_second = {r} must be above 0; remove it for no limit"));
             }
         }
         let t = &self.timing;
@@ -296,50 +253,32 @@ impl MockConfig {
             ));
         }
         if !(self.url_ttl_seconds.is_finite() && self.url_ttl_seconds > 0.0) {
-            return bad(format!(
-                "url_ttl_seconds = {} must be above 0",
-                self.url_ttl_seconds
-            ));
+            return bad(format!("url_ttl_seconds = {} must be above 0", self.url_ttl_seconds));
         }
         let c = &self.callbacks;
         if !(1..=20).contains(&c.attempts) {
-            return bad(format!(
-                "callbacks.attempts = {} must be between 1 and 20",
-                c.attempts
-            ));
+            return bad(format!("callbacks.attempts = {} must be between 1 and 20", c.attempts));
         }
         let timeout_ok = c.timeout_seconds.is_finite() && c.timeout_seconds > 0.0;
         let backoff_ok = c.backoff_seconds.is_finite() && c.backoff_seconds >= 0.0;
         if !(timeout_ok && backoff_ok) {
-            return bad(
-                "callbacks.timeout_seconds must be above 0 and backoff_seconds 0 or more".into(),
-            );
+            return bad("callbacks.timeout_seconds must be above 0 and backoff_seconds 0 or more".into());
         }
         if self.journal_capacity == 0 {
             return bad("journal_capacity must be at least 1 (the default is 10000)".into());
         }
         if self.max_body_bytes < 1024 {
-            return bad(format!(
-                "max_body_bytes = {} is too small; use at least 1024",
-                self.max_body_bytes
-            ));
+            return bad(format!("max_body_bytes = {} is too small; use at least 1024", self.max_body_bytes));
         }
         if self.admin_token.as_deref().is_some_and(str::is_empty) {
-            return bad(
-                "admin_token is empty; set a value or remove it (then admin is loopback-only)"
-                    .into(),
-            );
+            return bad("admin_token is empty; set a value or remove it (then admin is loopback-only)".into());
         }
         Ok(())
     }
 
     /// Use this access key and secret key for the first account.
     #[must_use]
-    pub fn with_credentials(
-        mut self,
-        access_key: impl Into<String>,
-        secret_key: impl Into<String>,
-    ) -> Self {
+    pub fn with_credentials(mut self, access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
         let first = self.first_account();
         first.access_key = access_key.into();
         first.secret_key = secret_key.into();
@@ -370,10 +309,7 @@ impl MockConfig {
     /// Make tasks take `seconds` (staying `submitted` a quarter of it, as the defaults do).
     #[must_use]
     pub fn with_task_seconds(mut self, seconds: f64) -> Self {
-        self.timing = TimingConfig {
-            submitted_seconds: seconds / 4.0,
-            task_seconds: seconds,
-        };
+        self.timing = TimingConfig { submitted_seconds: seconds / 4.0, task_seconds: seconds };
         self
     }
 
@@ -487,11 +423,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mock.toml");
         std::fs::write(&path, "url_ttl_seconds = 5\n[timing]\ntask_seconds = 4\n").unwrap();
-        let base = MockConfig {
-            port: 8000,
-            ..MockConfig::default()
-        }
-        .with_credits(7.0);
+        let base = MockConfig { port: 8000, ..MockConfig::default() }.with_credits(7.0);
         let c = MockConfig::from_path_over(&path, &base).unwrap();
         assert_eq!(c.port, 8000);
         assert!((c.accounts[0].credits - 7.0).abs() < f64::EPSILON);
@@ -504,15 +436,11 @@ mod tests {
 
     #[test]
     fn mistakes_are_named() {
-        let e = MockConfig::from_toml_str("task_second = 3")
-            .unwrap_err()
-            .to_string();
+        let e = MockConfig::from_toml_str("task_second = 3").unwrap_err().to_string();
         assert!(e.contains("unknown field `task_second`"), "{e}");
-        let e = MockConfig::from_toml_str("[timing]\nsubmitted_seconds = 3\ntask_seconds = 1")
-            .unwrap_err();
+        let e = MockConfig::from_toml_str("[timing]\nsubmitted_seconds = 3\ntask_seconds = 1").unwrap_err();
         assert!(e.to_string().contains("at most task_seconds"), "{e}");
-        let e = MockConfig::from_toml_str("[[accounts]]\naccess_key = \"a\"\nsecret_key = \"\"")
-            .unwrap_err();
+        let e = MockConfig::from_toml_str("[[accounts]]\naccess_key = \"a\"\nsecret_key = \"\"").unwrap_err();
         assert!(e.to_string().contains("non-empty"), "{e}");
     }
 }

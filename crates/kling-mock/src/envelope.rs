@@ -27,13 +27,7 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     pub(crate) fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        ApiError {
-            code,
-            detail: detail.into(),
-            status: None,
-            message: None,
-            retry_after: None,
-        }
+        ApiError { code, detail: detail.into(), status: None, message: None, retry_after: None }
     }
 
     /// The envelope's `message`: the code table's text, then the detail.
@@ -49,33 +43,20 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status.unwrap_or(self.code.http_status());
-        let body = Envelope::<()> {
-            code: self.code.code(),
-            message: self.message(),
-            request_id: request_id(),
-            data: None,
-        };
+        let body =
+            Envelope::<()> { code: self.code.code(), message: self.message(), request_id: request_id(), data: None };
         let mut response = json_response(status, &body);
         if let Some(secs) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
-        response
-            .extensions_mut()
-            .insert(BusinessCode(self.code.code()));
+        response.extensions_mut().insert(BusinessCode(self.code.code()));
         response
     }
 }
 
 /// A success envelope around `data`.
 pub(crate) fn success<T: Serialize>(data: T) -> Response {
-    let body = Envelope {
-        code: 0,
-        message: SUCCEED_MESSAGE.to_owned(),
-        request_id: request_id(),
-        data: Some(data),
-    };
+    let body = Envelope { code: 0, message: SUCCEED_MESSAGE.to_owned(), request_id: request_id(), data: Some(data) };
     let mut response = json_response(200, &body);
     response.extensions_mut().insert(BusinessCode(0));
     response
@@ -91,23 +72,13 @@ fn json_response<T: Serialize>(status: u16, body: &T) -> Response {
             .to_vec(),
     };
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        bytes,
-    )
-        .into_response()
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], bytes).into_response()
 }
 
 /// A fresh request id in UUID form. Drawn from the thread-local generator rather than
 /// the operating system so that the hot path makes no system call per request.
 pub(crate) fn request_id() -> String {
-    uuid::Builder::from_random_bytes(rand::random())
-        .into_uuid()
-        .to_string()
+    uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string()
 }
 
 #[cfg(test)]

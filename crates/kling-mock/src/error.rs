@@ -48,9 +48,7 @@ impl fmt::Display for MockError {
                  or pass another port (port 0 picks a free one)"
                 )
             }
-            MockError::Bind { address, source }
-                if source.kind() == io::ErrorKind::PermissionDenied =>
-            {
+            MockError::Bind { address, source } if source.kind() == io::ErrorKind::PermissionDenied => {
                 write!(
                     f,
                     "cannot listen on {address}: permission denied; ports below 1024 need privileges, \
@@ -62,16 +60,12 @@ impl fmt::Display for MockError {
                 "cannot listen on {address}: {source}; check the host (an address of this machine, \
                  such as 127.0.0.1) and the port"
             ),
-            MockError::ReadConfig { path, source } => write!(
-                f,
-                "cannot read the mock configuration {}: {source}; check the path",
-                path.display()
-            ),
-            MockError::ParseConfig { path, message } => write!(
-                f,
-                "invalid mock configuration {}: {message}",
-                path.display()
-            ),
+            MockError::ReadConfig { path, source } => {
+                write!(f, "cannot read the mock configuration {}: {source}; check the path", path.display())
+            }
+            MockError::ParseConfig { path, message } => {
+                write!(f, "invalid mock configuration {}: {message}", path.display())
+            }
             MockError::InvalidConfig(message) => write!(f, "invalid mock configuration: {message}"),
             MockError::InvalidFaultPlan(message) => write!(f, "invalid fault plan: {message}"),
             MockError::Runtime(message) => f.write_str(message),
@@ -94,10 +88,7 @@ mod tests {
 
     #[test]
     fn bind_errors_say_how_to_fix() {
-        let e = MockError::Bind {
-            address: "127.0.0.1:8000".into(),
-            source: io::Error::from(io::ErrorKind::AddrInUse),
-        };
+        let e = MockError::Bind { address: "127.0.0.1:8000".into(), source: io::Error::from(io::ErrorKind::AddrInUse) };
         assert!(e.to_string().contains("port 0 picks a free one"), "{e}");
     }
 }

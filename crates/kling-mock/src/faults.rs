@@ -101,21 +101,13 @@ impl FaultRule {
     /// A rule. Use [`FaultRule::checked`] to have route and fault checked for fit, as
     /// plans read from files are.
     pub fn new(route: Route, trigger: Trigger, fault: Fault) -> Self {
-        FaultRule {
-            route,
-            trigger,
-            fault,
-        }
+        FaultRule { route, trigger, fault }
     }
 
     /// A rule, refused with a message that says how to fix it when the fault cannot
     /// happen on the route (a `stuck` task on a download, say) or a value is out of range.
     pub fn checked(route: Route, trigger: Trigger, fault: Fault) -> Result<Self, MockError> {
-        let rule = FaultRule {
-            route,
-            trigger,
-            fault,
-        };
+        let rule = FaultRule { route, trigger, fault };
         rule.check().map_err(MockError::InvalidFaultPlan)?;
         Ok(rule)
     }
@@ -134,19 +126,11 @@ impl FaultRule {
             _ => {}
         }
         match &self.fault {
-            Fault::Stall { seconds }
-                if !seconds.is_finite() || *seconds < 0.0 || *seconds > 86_400.0 =>
-            {
-                return Err(format!(
-                    "stall `seconds = {seconds}` must be between 0 and 86400"
-                ));
+            Fault::Stall { seconds } if !seconds.is_finite() || *seconds < 0.0 || *seconds > 86_400.0 => {
+                return Err(format!("stall `seconds = {seconds}` must be between 0 and 86400"));
             }
-            Fault::Error {
-                status: Some(s), ..
-            } if !(100..=599).contains(s) => {
-                return Err(format!(
-                    "`status = {s}` is not an HTTP status; omit it to use the code's own status"
-                ));
+            Fault::Error { status: Some(s), .. } if !(100..=599).contains(s) => {
+                return Err(format!("`status = {s}` is not an HTTP status; omit it to use the code's own status"));
             }
             Fault::Stuck | Fault::Fail { .. } if !self.route.can_create() => {
                 return Err(format!(
@@ -218,10 +202,7 @@ impl Route {
                     ));
                 }
                 let method = method.filter(|m| m != "*");
-                Route::Pattern {
-                    method,
-                    path: path.to_owned(),
-                }
+                Route::Pattern { method, path: path.to_owned() }
             }
         })
     }
@@ -229,9 +210,7 @@ impl Route {
     fn can_create(&self) -> bool {
         match self {
             Route::Create => true,
-            Route::Pattern { method, path } => {
-                method.as_deref().is_none_or(|m| m == "POST") && path.starts_with("/v1")
-            }
+            Route::Pattern { method, path } => method.as_deref().is_none_or(|m| m == "POST") && path.starts_with("/v1"),
             _ => false,
         }
     }
@@ -253,9 +232,7 @@ impl Route {
             Route::Costs => info.kind == RouteKind::Costs,
             Route::Any => true,
             Route::Pattern { method, path } => {
-                method
-                    .as_deref()
-                    .is_none_or(|m| m.eq_ignore_ascii_case(info.method))
+                method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(info.method))
                     && (glob(path, info.path) || glob(path, info.template))
             }
         }
@@ -271,10 +248,7 @@ impl fmt::Display for Route {
             Route::Download => f.write_str("download"),
             Route::Costs => f.write_str("costs"),
             Route::Any => f.write_str("any"),
-            Route::Pattern {
-                method: Some(m),
-                path,
-            } => write!(f, "{m} {path}"),
+            Route::Pattern { method: Some(m), path } => write!(f, "{m} {path}"),
             Route::Pattern { method: None, path } => f.write_str(path),
         }
     }
@@ -371,18 +345,12 @@ pub enum Fault {
 }
 
 /// The `task_status_msg` of a task failed by a fault without a message of its own.
-pub const DEFAULT_FAIL_MESSAGE: &str =
-    "Task failed: the content could not be generated (mock fault)";
+pub const DEFAULT_FAIL_MESSAGE: &str = "Task failed: the content could not be generated (mock fault)";
 
 impl Fault {
     /// An error fault with the code's own status and message.
     pub fn error(code: ErrorCode) -> Fault {
-        Fault::Error {
-            code,
-            status: None,
-            message: None,
-            retry_after: None,
-        }
+        Fault::Error { code, status: None, message: None, retry_after: None }
     }
 
     /// Add `Retry-After: seconds` to an error fault (no effect on other faults).
@@ -396,9 +364,7 @@ impl Fault {
 
     /// A failed task with this message.
     pub fn fail(message: impl Into<String>) -> Fault {
-        Fault::Fail {
-            message: Some(message.into()),
-        }
+        Fault::Fail { message: Some(message.into()) }
     }
 
     /// The fault's name, as written in plans and the journal.
@@ -464,9 +430,7 @@ impl TryFrom<RawRule> for FaultRule {
         match raw.always {
             Some(true) => triggers.push(Trigger::Always),
             Some(false) => {
-                return Err(
-                    "`always = false` never fires; remove the rule or use `always = true`".into(),
-                );
+                return Err("`always = false` never fires; remove the rule or use `always = true`".into());
             }
             None => {}
         }
@@ -491,13 +455,7 @@ impl TryFrom<RawRule> for FaultRule {
             }
         };
         let only = |field: &str, present: bool, kind: &str| -> Result<(), String> {
-            if present {
-                Err(format!(
-                    "`{field}` does not apply to fault = {kind:?}; remove it"
-                ))
-            } else {
-                Ok(())
-            }
+            if present { Err(format!("`{field}` does not apply to fault = {kind:?}; remove it")) } else { Ok(()) }
         };
         let kind = raw.fault.as_str();
         if kind != "error" {
@@ -514,47 +472,29 @@ impl TryFrom<RawRule> for FaultRule {
         let fault = match kind {
             "error" => {
                 let code = raw.code.ok_or_else(|| {
-                    "fault = \"error\" needs a Kling business code, e.g. code = 1302 (HTTP 429) or code = 5000".to_owned()
+                    "fault = \"error\" needs a Kling business code, e.g. code = 1302 (HTTP 429) or code = 5000"
+                        .to_owned()
                 })?;
                 let code = ErrorCode::from_code(code).ok_or_else(|| {
-                    let known: Vec<String> =
-                        codes::ALL.iter().map(|c| c.code().to_string()).collect();
-                    format!(
-                        "code = {code} is not a Kling error code; use one of {}",
-                        known.join(", ")
-                    )
+                    let known: Vec<String> = codes::ALL.iter().map(|c| c.code().to_string()).collect();
+                    format!("code = {code} is not a Kling error code; use one of {}", known.join(", "))
                 })?;
-                Fault::Error {
-                    code,
-                    status: raw.status,
-                    message: raw.message,
-                    retry_after: raw.retry_after,
-                }
+                Fault::Error { code, status: raw.status, message: raw.message, retry_after: raw.retry_after }
             }
-            "stall" => Fault::Stall {
-                seconds: raw
-                    .seconds
-                    .ok_or("fault = \"stall\" needs `seconds`, e.g. seconds = 40")?,
-            },
+            "stall" => {
+                Fault::Stall { seconds: raw.seconds.ok_or("fault = \"stall\" needs `seconds`, e.g. seconds = 40")? }
+            }
             "reset" => Fault::Reset,
             "empty" => Fault::Empty,
             "truncate" => Fault::Truncate,
             "stuck" => Fault::Stuck,
-            "fail" => Fault::Fail {
-                message: raw.message,
-            },
+            "fail" => Fault::Fail { message: raw.message },
             "expired-url" | "expired_url" => Fault::ExpiredUrl,
             other => {
-                return Err(format!(
-                    "fault = {other:?} is not a fault kind; use one of {FAULT_KINDS}"
-                ));
+                return Err(format!("fault = {other:?} is not a fault kind; use one of {FAULT_KINDS}"));
             }
         };
-        let rule = FaultRule {
-            route,
-            trigger,
-            fault,
-        };
+        let rule = FaultRule { route, trigger, fault };
         rule.check()?;
         Ok(rule)
     }
@@ -584,12 +524,7 @@ impl From<FaultRule> for RawRule {
             Trigger::Probability(p) => raw.probability = Some(p),
         }
         match rule.fault {
-            Fault::Error {
-                code,
-                status,
-                message,
-                retry_after,
-            } => {
+            Fault::Error { code, status, message, retry_after } => {
                 raw.code = Some(code.code());
                 raw.status = status;
                 raw.message = message;
@@ -690,12 +625,7 @@ impl FaultEngine {
     pub(crate) fn new(plan: FaultPlan, default_seed: u64) -> Self {
         let seed = plan.seed.unwrap_or(default_seed);
         let counters = vec![(0, 0); plan.rules.len()];
-        FaultEngine {
-            plan,
-            seed,
-            counters,
-            rng: StdRng::seed_from_u64(seed),
-        }
+        FaultEngine { plan, seed, counters, rng: StdRng::seed_from_u64(seed) }
     }
 
     /// Count the request against every rule whose route it matches and return the first
@@ -728,11 +658,7 @@ impl FaultEngine {
                 .rules
                 .iter()
                 .zip(&self.counters)
-                .map(|(rule, &(matched, fired))| RuleStatus {
-                    rule: rule.clone(),
-                    matched,
-                    fired,
-                })
+                .map(|(rule, &(matched, fired))| RuleStatus { rule: rule.clone(), matched, fired })
                 .collect(),
         }
     }
@@ -742,18 +668,8 @@ impl FaultEngine {
 mod tests {
     use super::*;
 
-    fn info<'a>(
-        kind: RouteKind,
-        method: &'a str,
-        path: &'a str,
-        template: &'a str,
-    ) -> RouteInfo<'a> {
-        RouteInfo {
-            kind,
-            method,
-            path,
-            template,
-        }
+    fn info<'a>(kind: RouteKind, method: &'a str, path: &'a str, template: &'a str) -> RouteInfo<'a> {
+        RouteInfo { kind, method, path, template }
     }
 
     const CREATE: RouteInfo<'static> = RouteInfo {
@@ -786,12 +702,7 @@ mod tests {
             "/v1/videos/text2video/abc",
             "/v1/videos/text2video/{id}"
         )));
-        assert!(!route.matches(&info(
-            RouteKind::Create,
-            "POST",
-            "/v1/videos/text2video",
-            "/v1/videos/text2video"
-        )));
+        assert!(!route.matches(&info(RouteKind::Create, "POST", "/v1/videos/text2video", "/v1/videos/text2video")));
         let route = Route::parse("POST /v1/videos/text2video").unwrap();
         assert!(route.matches(&CREATE));
         assert!(Route::parse("/cdn/*").unwrap().matches(&info(
@@ -806,16 +717,11 @@ mod tests {
 
     #[test]
     fn probability_is_replayable_from_the_seed() {
-        let plan = FaultPlan::new().with_seed(7).rule(FaultRule::new(
-            Route::Any,
-            Trigger::Probability(0.5),
-            Fault::Reset,
-        ));
+        let plan =
+            FaultPlan::new().with_seed(7).rule(FaultRule::new(Route::Any, Trigger::Probability(0.5), Fault::Reset));
         let run = || {
             let mut engine = FaultEngine::new(plan.clone(), 0);
-            (0..64)
-                .map(|_| engine.evaluate(&CREATE).is_some())
-                .collect::<Vec<_>>()
+            (0..64).map(|_| engine.evaluate(&CREATE).is_some()).collect::<Vec<_>>()
         };
         let first = run();
         assert_eq!(first, run());
@@ -825,16 +731,8 @@ mod tests {
     #[test]
     fn file_form_round_trips_and_reports_mistakes() {
         let plan = FaultPlan::new()
-            .rule(FaultRule::new(
-                Route::Create,
-                Trigger::Always,
-                Fault::fail("nope"),
-            ))
-            .rule(FaultRule::new(
-                Route::Query,
-                Trigger::After(1),
-                Fault::ExpiredUrl,
-            ))
+            .rule(FaultRule::new(Route::Create, Trigger::Always, Fault::fail("nope")))
+            .rule(FaultRule::new(Route::Query, Trigger::After(1), Fault::ExpiredUrl))
             .rule(FaultRule::new(
                 Route::parse("POST /v1/*").unwrap(),
                 Trigger::Nth(vec![2]),
@@ -844,31 +742,18 @@ mod tests {
         assert_eq!(FaultPlan::from_json_str(&json).unwrap(), plan);
 
         let err = |text: &str| FaultPlan::from_toml_str(text).unwrap_err().to_string();
-        assert!(
-            err("[[rules]]\nroute = \"create\"\nfault = \"error\"\ncode = 1302")
-                .contains("has no trigger")
-        );
+        assert!(err("[[rules]]\nroute = \"create\"\nfault = \"error\"\ncode = 1302").contains("has no trigger"));
         assert!(
             err("[[rules]]\nroute = \"create\"\nfirst = 1\nfault = \"error\"\ncode = 42")
                 .contains("not a Kling error code")
         );
-        assert!(
-            err("[[rules]]\nroute = \"create\"\nfirst = 1\nfault = \"stall\"")
-                .contains("needs `seconds`")
-        );
+        assert!(err("[[rules]]\nroute = \"create\"\nfirst = 1\nfault = \"stall\"").contains("needs `seconds`"));
         let e = err("[[rules]]\nroute = \"download\"\nfirst = 1\nfault = \"stuck\"");
         assert!(e.contains("needs route = \"create\""), "{e}");
+        assert!(err("[[rules]]\nroute = \"create\"\nfirst = 1\nfault = \"explode\"").contains("not a fault kind"));
         assert!(
-            err("[[rules]]\nroute = \"create\"\nfirst = 1\nfault = \"explode\"")
-                .contains("not a fault kind")
+            err("[[rules]]\nroute = \"create\"\nfirst = 1\nfault = \"reset\"\nseconds = 3").contains("does not apply")
         );
-        assert!(
-            err("[[rules]]\nroute = \"create\"\nfirst = 1\nfault = \"reset\"\nseconds = 3")
-                .contains("does not apply")
-        );
-        assert!(
-            err("[[rules]]\nroute = \"create\"\nfirst = 1\nfault = \"reset\"\ntypo = 3")
-                .contains("unknown field")
-        );
+        assert!(err("[[rules]]\nroute = \"create\"\nfirst = 1\nfault = \"reset\"\ntypo = 3").contains("unknown field"));
     }
 }

@@ -92,7 +92,7 @@ pub struct JournalEntry {
     pub account: Option<String>,
     /// A summary of the request body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<BodySummary>,
+    pub body: Option<Box<BodySummary>>,
     /// The fault that fired on this request, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<FiredFault>,
@@ -232,11 +232,7 @@ const MAX_KEYS: usize = 64;
 
 impl BodySummary {
     /// Summarise raw bytes (and their parse, when the caller has one).
-    pub(crate) fn of(
-        bytes: &[u8],
-        content_type: Option<&str>,
-        parsed: Result<&Value, String>,
-    ) -> Self {
+    pub(crate) fn of(bytes: &[u8], content_type: Option<&str>, parsed: Result<&Value, String>) -> Self {
         let mut s = BodySummary {
             bytes: bytes.len(),
             content_type: content_type.map(|c| clip(c, MAX_VALUE_CHARS)),
@@ -256,9 +252,9 @@ impl BodySummary {
                 s.cfg_scale = small("cfg_scale");
                 s.external_task_id = small("external_task_id");
                 s.callback_url = small("callback_url");
-                s.negative_prompt = obj.get("negative_prompt").is_some_and(|v| {
-                    v.as_str().is_none_or(|t| !t.trim().is_empty()) && !v.is_null()
-                });
+                s.negative_prompt = obj
+                    .get("negative_prompt")
+                    .is_some_and(|v| v.as_str().is_none_or(|t| !t.trim().is_empty()) && !v.is_null());
                 if let Some(Value::String(p)) = obj.get("prompt") {
                     s.prompt_chars = Some(p.chars().count());
                     s.prompt_preview = Some(p.chars().take(PREVIEW_CHARS).collect());
@@ -267,10 +263,7 @@ impl BodySummary {
                 s.image_tail = obj.get("image_tail").and_then(image_kind);
             }
             Ok(other) => {
-                s.json_error = Some(format!(
-                    "the body is {}, not an object",
-                    kling_api::params::kind_of(other)
-                ));
+                s.json_error = Some(format!("the body is {}, not an object", kling_api::params::kind_of(other)));
             }
         }
         s
@@ -311,10 +304,7 @@ fn image_kind(v: &Value) -> Option<String> {
 
 /// Reduce a JSON object to a bounded size: at most 32 keys, strings clipped.
 pub(crate) fn compact_map(map: &Map<String, Value>) -> Map<String, Value> {
-    map.iter()
-        .take(32)
-        .map(|(k, v)| (clip(k, 64), small_value(v)))
-        .collect()
+    map.iter().take(32).map(|(k, v)| (clip(k, 64), small_value(v))).collect()
 }
 
 /// The ring buffer.
@@ -341,11 +331,7 @@ pub struct JournalQuery {
 
 impl Journal {
     pub(crate) fn new(capacity: usize) -> Self {
-        Journal {
-            capacity,
-            entries: VecDeque::with_capacity(capacity.min(1024)),
-            next_seq: 1,
-        }
+        Journal { capacity, entries: VecDeque::with_capacity(capacity.min(1024)), next_seq: 1 }
     }
 
     pub(crate) fn push(&mut self, mut entry: JournalEntry) {
@@ -385,14 +371,7 @@ impl Journal {
 }
 
 impl JournalEntry {
-    pub(crate) fn new(
-        kind: EntryKind,
-        t_ms: f64,
-        method: &str,
-        path: &str,
-        route: &str,
-        clock_s: i64,
-    ) -> Self {
+    pub(crate) fn new(kind: EntryKind, t_ms: f64, method: &str, path: &str, route: &str, clock_s: i64) -> Self {
         JournalEntry {
             seq: 0,
             kind,
@@ -432,36 +411,16 @@ mod tests {
     fn ring_buffer_keeps_the_latest() {
         let mut j = Journal::new(3);
         for i in 0..5 {
-            j.push(JournalEntry::new(
-                EntryKind::Api,
-                f64::from(i),
-                "GET",
-                "/",
-                "unknown",
-                0,
-            ));
+            j.push(JournalEntry::new(EntryKind::Api, f64::from(i), "GET", "/", "unknown", 0));
         }
         let all = j.read(&JournalQuery::default());
         assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 4, 5]);
-        let since = j.read(&JournalQuery {
-            since: Some(4),
-            ..JournalQuery::default()
-        });
+        let since = j.read(&JournalQuery { since: Some(4), ..JournalQuery::default() });
         assert_eq!(since.len(), 1);
-        let last = j.read(&JournalQuery {
-            limit: Some(2),
-            ..JournalQuery::default()
-        });
+        let last = j.read(&JournalQuery { limit: Some(2), ..JournalQuery::default() });
         assert_eq!(last[0].seq, 4);
         j.clear();
-        j.push(JournalEntry::new(
-            EntryKind::Cdn,
-            0.0,
-            "GET",
-            "/",
-            "download",
-            0,
-        ));
+        j.push(JournalEntry::new(EntryKind::Cdn, 0.0, "GET", "/", "download", 0));
         assert_eq!(j.read(&JournalQuery::default())[0].seq, 6);
     }
 

@@ -63,17 +63,14 @@ use axum::extract::{Path, Request, State};
 use axum::routing::get;
 use kling_api::resources::RESOURCES;
 
-pub use config::{
-    AccountConfig, CallbackConfig, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, MockConfig, TimingConfig,
-};
+pub use config::{AccountConfig, CallbackConfig, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, MockConfig, TimingConfig};
 pub use error::MockError;
 pub use faults::{
-    DEFAULT_FAIL_MESSAGE, Fault, FaultPlan, FaultRule, FaultStatus, FiredFault, Route, RuleStatus,
-    Trigger,
+    DEFAULT_FAIL_MESSAGE, Fault, FaultPlan, FaultRule, FaultStatus, FiredFault, Route, RuleStatus, Trigger,
 };
 pub use journal::{
-    BodySummary, CallbackSummary, CdnSummary, EntryKind, JournalEntry, JournalQuery, JwtSummary,
-    fingerprint, token_fingerprint,
+    BodySummary, CallbackSummary, CdnSummary, EntryKind, JournalEntry, JournalQuery, JwtSummary, fingerprint,
+    token_fingerprint,
 };
 pub use kling_api::codes::ErrorCode;
 pub use observe::Sabotage;
@@ -94,17 +91,11 @@ pub fn app(state: MockState) -> Router {
         router = router
             .route(
                 &collection,
-                get(
-                    move |State(state): State<MockState>,
-                          ctx: observe::RequestCtx,
-                          request: Request| {
-                        api::list(state, ctx, request, resource)
-                    },
-                )
+                get(move |State(state): State<MockState>, ctx: observe::RequestCtx, request: Request| {
+                    api::list(state, ctx, request, resource)
+                })
                 .post(
-                    move |State(state): State<MockState>,
-                          ctx: observe::RequestCtx,
-                          request: Request| {
+                    move |State(state): State<MockState>, ctx: observe::RequestCtx, request: Request| {
                         api::create(state, ctx, request, resource)
                     },
                 ),
@@ -116,23 +107,19 @@ pub fn app(state: MockState) -> Router {
                           ctx: observe::RequestCtx,
                           id: Result<Path<String>, axum::extract::rejection::PathRejection>,
                           request: Request| {
-                        api::query(state, ctx, id, request, resource)
+                        // The rejection (a path that is not UTF-8) is dropped here, before the
+                        // handler's future is built, to keep that future small.
+                        api::query(state, ctx, id.ok().map(|Path(id)| id), request, resource)
                     },
                 ),
             );
     }
     router
-        .route(
-            kling_api::hosts::ACCOUNT_COSTS_PATH,
-            get(api::account_costs),
-        )
+        .route(kling_api::hosts::ACCOUNT_COSTS_PATH, get(api::account_costs))
         .route(cdn::TEMPLATE, get(cdn::download))
         .merge(admin::routes())
         .fallback(api::unknown_route)
         .method_not_allowed_fallback(api::wrong_method)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            observe::observe,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)
 }

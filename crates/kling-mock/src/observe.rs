@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hyper::body::{Bytes, Frame, SizeHint};
@@ -42,7 +42,7 @@ pub(crate) struct Draft {
     pub(crate) jwt: Option<Arc<JwtSummary>>,
     pub(crate) auth_error: Option<String>,
     pub(crate) account: Option<String>,
-    pub(crate) body: Option<BodySummary>,
+    pub(crate) body: Option<Box<BodySummary>>,
     pub(crate) fault: Option<FiredFault>,
     pub(crate) task_id: Option<String>,
     pub(crate) task_status: Option<String>,
@@ -83,11 +83,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestCtx {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         // Outside the middleware (never the case in `app()`), a detached draft.
-        Ok(parts
-            .extensions
-            .get::<RequestCtx>()
-            .cloned()
-            .unwrap_or_default())
+        Ok(parts.extensions.get::<RequestCtx>().cloned().unwrap_or_default())
     }
 }
 
@@ -112,11 +108,7 @@ pub(crate) struct Plan {
 
 /// Run the fault plan for this request: answer with an error, stall, or note what to
 /// do later (connection faults, task outcomes, expired URLs).
-pub(crate) async fn before(
-    shared: &Arc<Shared>,
-    ctx: &RequestCtx,
-    info: &RouteInfo<'_>,
-) -> Result<Plan, ApiError> {
+pub(crate) async fn before(shared: &Arc<Shared>, ctx: &RequestCtx, info: &RouteInfo<'_>) -> Result<Plan, ApiError> {
     let fired = shared.core().faults.evaluate(info);
     let Some((rule, fault)) = fired else {
         return Ok(Plan::default());
@@ -124,12 +116,7 @@ pub(crate) async fn before(
     ctx.update(|d| d.fault = Some(FiredFault::of(rule, &fault)));
     let mut plan = Plan::default();
     match fault {
-        Fault::Error {
-            code,
-            status,
-            message,
-            retry_after,
-        } => {
+        Fault::Error { code, status, message, retry_after } => {
             return Err(ApiError {
                 code,
                 detail: format!("injected by fault rule {rule}"),
@@ -138,15 +125,14 @@ pub(crate) async fn before(
                 retry_after,
             });
         }
-        Fault::Stall { seconds } => stall(shared, seconds).await,
+        // Boxed: only stalled requests pay for the timer in their future.
+        Fault::Stall { seconds } => Box::pin(stall(shared, seconds)).await,
         Fault::Reset => plan.sabotage = Some(Sabotage::Reset),
         Fault::Empty => plan.sabotage = Some(Sabotage::Empty),
         Fault::Truncate => plan.sabotage = Some(Sabotage::Truncate),
         Fault::Stuck => plan.outcome = Some(Outcome::Stuck),
         Fault::Fail { message } => {
-            plan.outcome = Some(Outcome::Fail(
-                message.unwrap_or_else(|| DEFAULT_FAIL_MESSAGE.to_owned()),
-            ));
+            plan.outcome = Some(Outcome::Fail(message.unwrap_or_else(|| DEFAULT_FAIL_MESSAGE.to_owned())));
         }
         Fault::ExpiredUrl => plan.expired_url = true,
     }
@@ -172,37 +158,29 @@ pub(crate) fn after(mut response: Response, sabotage: Option<Sabotage>) -> Respo
 }
 
 /// The middleware around every route.
-pub(crate) async fn observe(
-    State(state): State<MockState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub(crate) async fn observe(State(state): State<MockState>, mut request: Request, next: Next) -> Response {
     if request.uri().path().starts_with("/__admin") {
-        return guarded(next.run(request)).await;
+        return guarded(Box::pin(next.run(request))).await;
     }
-    let shared = Arc::clone(&state.shared);
-    let start = Instant::now();
     let ctx = RequestCtx::default();
     request.extensions_mut().insert(ctx.clone());
     let conn = request.extensions().get::<ConnInfo>().cloned();
+    let start = Instant::now();
+    let shared = Arc::clone(&state.shared);
+    // Only what the record needs is kept here (the record itself is built when the
+    // request ends), so that this future, allocated for every request, stays small.
     let mut pending = Pending {
-        entry: Some(JournalEntry::new(
-            EntryKind::Api,
-            shared.clock.elapsed_ms_at(start),
-            request.method().as_str(),
-            &shared.redact(request.uri().path()),
-            "unknown",
-            shared.clock.now_secs(),
-        )),
+        t_ms: shared.clock.elapsed_ms_at(start),
+        clock_s: shared.clock.now_secs(),
         shared,
         ctx,
         start,
+        method: request.method().clone(),
+        uri: request.uri().clone(),
+        conn: conn.as_ref().map(|c| c.id),
+        done: false,
     };
-    if let Some(entry) = &mut pending.entry {
-        entry.conn = conn.as_ref().map(|c| c.id);
-        entry.query = request.uri().query().map(|q| pending.shared.redact(q));
-    }
-    let response = guarded(next.run(request)).await;
+    let response = guarded(Box::pin(next.run(request))).await;
     pending.finish(response, conn.as_ref()).await
 }
 
@@ -212,11 +190,16 @@ struct Pending {
     shared: Arc<Shared>,
     ctx: RequestCtx,
     start: Instant,
-    entry: Option<JournalEntry>,
+    t_ms: f64,
+    clock_s: i64,
+    method: Method,
+    uri: Uri,
+    conn: Option<u64>,
+    done: bool,
 }
 
 impl Pending {
-    async fn finish(mut self, response: Response, conn: Option<&ConnInfo>) -> Response {
+    async fn finish(&mut self, response: Response, conn: Option<&ConnInfo>) -> Response {
         let sabotage = response.extensions().get::<Sabotage>().copied();
         let code = response.extensions().get::<BusinessCode>().map(|c| c.0);
         let status = response.status().as_u16();
@@ -232,26 +215,39 @@ impl Pending {
             (Some(Sabotage::Truncate), _) => truncate(response).await,
             _ => response,
         };
-        if let Some(mut entry) = self.entry.take() {
-            entry.duration_ms = self.start.elapsed().as_secs_f64() * 1000.0;
-            entry.status = Some(status);
-            entry.code = code;
-            entry.completed = sabotage.is_none();
-            fill(&mut entry, &self.ctx);
-            self.shared.record(entry);
-        }
+        let mut entry = self.entry();
+        entry.status = Some(status);
+        entry.code = code;
+        entry.completed = sabotage.is_none();
+        self.shared.record(entry);
+        self.done = true;
         response
+    }
+
+    fn entry(&self) -> JournalEntry {
+        let shared = &self.shared;
+        let mut entry = JournalEntry::new(
+            EntryKind::Api,
+            self.t_ms,
+            self.method.as_str(),
+            &shared.redact(self.uri.path()),
+            "unknown",
+            self.clock_s,
+        );
+        entry.conn = self.conn;
+        entry.query = self.uri.query().map(|q| shared.redact(q).into_owned());
+        entry.duration_ms = self.start.elapsed().as_secs_f64() * 1000.0;
+        fill(&mut entry, &self.ctx);
+        entry
     }
 }
 
 impl Drop for Pending {
     fn drop(&mut self) {
-        if let Some(mut entry) = self.entry.take() {
-            let now = self.shared.clock.elapsed_ms();
-            entry.duration_ms = self.start.elapsed().as_secs_f64() * 1000.0;
+        if !self.done {
+            let mut entry = self.entry();
             entry.completed = false;
-            entry.client_gone_ms = Some(now);
-            fill(&mut entry, &self.ctx);
+            entry.client_gone_ms = Some(self.shared.clock.elapsed_ms());
             self.shared.record(entry);
         }
     }
@@ -278,12 +274,8 @@ fn fill(entry: &mut JournalEntry, ctx: &RequestCtx) {
 /// body and then fail the stream, which makes hyper close the connection mid-body.
 async fn truncate(response: Response) -> Response {
     let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .unwrap_or_default();
-    parts
-        .headers
-        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     let half = bytes.slice(..bytes.len() / 2);
     Response::from_parts(parts, Body::new(Truncated::new(half)))
 }
@@ -298,10 +290,7 @@ struct Truncated {
 
 impl Truncated {
     fn new(first: Bytes) -> Self {
-        Truncated {
-            first: Some(first),
-            pause: Some(Box::pin(tokio::time::sleep(Duration::from_millis(50)))),
-        }
+        Truncated { first: Some(first), pause: Some(Box::pin(tokio::time::sleep(Duration::from_millis(50)))) }
     }
 }
 
@@ -309,10 +298,7 @@ impl hyper::body::Body for Truncated {
     type Data = Bytes;
     type Error = std::io::Error;
 
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         if let Some(bytes) = self.first.take() {
             return Poll::Ready(Some(Ok(Frame::data(bytes))));
         }
@@ -322,9 +308,7 @@ impl hyper::body::Body for Truncated {
             }
             self.pause = None;
         }
-        Poll::Ready(Some(Err(std::io::Error::other(
-            "body truncated by a fault",
-        ))))
+        Poll::Ready(Some(Err(std::io::Error::other("body truncated by a fault"))))
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -335,29 +319,22 @@ impl hyper::body::Body for Truncated {
 
 /// Run a handler, answering 500/5000 in Kling's envelope if it panics: a bug in the
 /// mock must not look like a network fault to the client under test.
-async fn guarded(future: impl Future<Output = Response> + Send) -> Response {
-    match (CatchUnwind {
-        inner: Box::pin(future),
-    })
-    .await
-    {
+async fn guarded(future: Pin<Box<dyn Future<Output = Response> + Send + '_>>) -> Response {
+    match (CatchUnwind { inner: future }).await {
         Ok(response) => response,
         Err(panic) => ApiError::new(
             ErrorCode::INTERNAL_ERROR,
-            format!(
-                "the mock failed while handling this request ({}); please report this bug",
-                panic_text(&*panic)
-            ),
+            format!("the mock failed while handling this request ({}); please report this bug", panic_text(&*panic)),
         )
         .into_response(),
     }
 }
 
-struct CatchUnwind<F> {
+struct CatchUnwind<F: ?Sized> {
     inner: Pin<Box<F>>,
 }
 
-impl<F: Future> Future for CatchUnwind<F> {
+impl<F: Future + ?Sized> Future for CatchUnwind<F> {
     type Output = Result<F::Output, Box<dyn Any + Send>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {

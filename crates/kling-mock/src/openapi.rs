@@ -17,10 +17,7 @@ pub(crate) fn document(base_url: &str) -> Value {
     for resource in RESOURCES {
         let name = schema_name(resource);
         schemas.insert(name.clone(), request_schema(resource));
-        paths.insert(
-            format!("/v1/{}", resource.path),
-            collection_path(resource, &name),
-        );
+        paths.insert(format!("/v1/{}", resource.path), collection_path(resource, &name));
         paths.insert(format!("/v1/{}/{{id}}", resource.path), item_path(resource));
     }
     paths.insert("/account/costs".into(), costs_path());
@@ -28,10 +25,8 @@ pub(crate) fn document(base_url: &str) -> Value {
     for (path, item) in admin_paths() {
         paths.insert(path, item);
     }
-    let code_table: Vec<String> = codes::ALL
-        .iter()
-        .map(|c| format!("| {} | {} | {} |", c.http_status(), c.code(), c.meaning()))
-        .collect();
+    let code_table: Vec<String> =
+        codes::ALL.iter().map(|c| format!("| {} | {} | {} |", c.http_status(), c.code(), c.meaning())).collect();
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -175,37 +170,18 @@ fn field_schema(resource: &Resource, kind: FieldKind) -> Value {
 }
 
 fn request_schema(resource: &Resource) -> Value {
-    let properties: Map<String, Value> = resource
-        .fields
-        .iter()
-        .map(|f| (f.name.to_owned(), field_schema(resource, f.kind)))
-        .collect();
-    let required: Vec<&str> = resource
-        .fields
-        .iter()
-        .filter(|f| f.required)
-        .map(|f| f.name)
-        .collect();
+    let properties: Map<String, Value> =
+        resource.fields.iter().map(|f| (f.name.to_owned(), field_schema(resource, f.kind))).collect();
+    let required: Vec<&str> = resource.fields.iter().filter(|f| f.required).map(|f| f.name).collect();
     let mut notes = Vec::new();
     if !resource.one_of_required.is_empty() {
-        notes.push(format!(
-            "at least one of {} is required",
-            resource.one_of_required.join(", ")
-        ));
+        notes.push(format!("at least one of {} is required", resource.one_of_required.join(", ")));
     }
     if !resource.exclusive_groups.is_empty() {
-        let groups: Vec<String> = resource
-            .exclusive_groups
-            .iter()
-            .map(|g| g.join("/"))
-            .collect();
-        notes.push(format!(
-            "at most one of these groups per request: {}",
-            groups.join("; ")
-        ));
+        let groups: Vec<String> = resource.exclusive_groups.iter().map(|g| g.join("/")).collect();
+        notes.push(format!("at most one of these groups per request: {}", groups.join("; ")));
     }
-    let mut schema =
-        json!({"type": "object", "properties": properties, "description": notes.join(". ")});
+    let mut schema = json!({"type": "object", "properties": properties, "description": notes.join(". ")});
     if !required.is_empty() {
         schema["required"] = json!(required);
     }
@@ -284,8 +260,7 @@ fn admin_paths() -> Vec<(String, Value)> {
         json!({"operationId": id, "summary": summary, "tags": ["admin"], "security": [{}, {"admin_token": []}],
             "responses": {"200": ok(summary, &json!({})), "default": errors()}})
     };
-    let mut faults =
-        json!({"get": op("admin_get_faults", "The fault plan with per-rule counters")});
+    let mut faults = json!({"get": op("admin_get_faults", "The fault plan with per-rule counters")});
     let mut set = op("admin_set_faults", "Replace the fault plan");
     set["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object",
         "properties": {"seed": {"type": "integer"}, "rules": {"type": "array", "items": {"type": "object",
@@ -298,17 +273,11 @@ fn admin_paths() -> Vec<(String, Value)> {
             "retry_after": {"type": "integer"}, "seconds": {"type": "number"}}}}}}}}});
     faults["post"] = set;
     let mut clock = json!({"get": op("admin_get_clock", "The mock's clock")});
-    let mut advance = op(
-        "admin_advance_clock",
-        "Move the mock's clock (token exp/nbf, lifecycles, URL TTLs)",
-    );
+    let mut advance = op("admin_advance_clock", "Move the mock's clock (token exp/nbf, lifecycles, URL TTLs)");
     advance["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object",
         "required": ["advance_seconds"], "properties": {"advance_seconds": {"type": "number"}}}}}});
     clock["post"] = advance;
-    let mut credits = op(
-        "admin_set_credits",
-        "Set an account's remaining credit units",
-    );
+    let mut credits = op("admin_set_credits", "Set an account's remaining credit units");
     credits["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object",
         "required": ["units"], "properties": {"access_key": {"type": "string"}, "units": {"type": "number"}}}}}});
     let mut requests = op("admin_requests", "The journal, oldest first");
@@ -318,20 +287,11 @@ fn admin_paths() -> Vec<(String, Value)> {
         {"name": "limit", "in": "query", "schema": {"type": "integer"}, "description": "only the latest N"},
     ]);
     vec![
-        (
-            "/__admin/health".into(),
-            json!({"get": op("admin_health", "Liveness and counters")}),
-        ),
+        ("/__admin/health".into(), json!({"get": op("admin_health", "Liveness and counters")})),
         ("/__admin/requests".into(), json!({"get": requests})),
-        (
-            "/__admin/reset".into(),
-            json!({"post": op("admin_reset", "Back to the state at start")}),
-        ),
+        ("/__admin/reset".into(), json!({"post": op("admin_reset", "Back to the state at start")})),
         ("/__admin/faults".into(), faults),
-        (
-            "/__admin/tasks".into(),
-            json!({"get": op("admin_tasks", "Every task")}),
-        ),
+        ("/__admin/tasks".into(), json!({"get": op("admin_tasks", "Every task")})),
         ("/__admin/clock".into(), clock),
         ("/__admin/credits".into(), json!({"post": credits})),
         (
@@ -366,16 +326,8 @@ mod tests {
         let doc = document("http://127.0.0.1:1");
         assert_eq!(doc["openapi"], "3.0.3");
         for r in RESOURCES {
-            assert!(
-                doc["paths"][format!("/v1/{}", r.path)]["post"].is_object(),
-                "{}",
-                r.path
-            );
-            assert!(
-                doc["paths"][format!("/v1/{}/{{id}}", r.path)]["get"].is_object(),
-                "{}",
-                r.path
-            );
+            assert!(doc["paths"][format!("/v1/{}", r.path)]["post"].is_object(), "{}", r.path);
+            assert!(doc["paths"][format!("/v1/{}/{{id}}", r.path)]["get"].is_object(), "{}", r.path);
         }
         for p in [
             "/__admin/requests",

@@ -82,21 +82,13 @@ impl FaultIo {
 }
 
 impl AsyncRead for FaultIo {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for FaultIo {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         if let Some(e) = self.killed() {
             return Poll::Ready(Err(e));
         }
@@ -165,40 +157,19 @@ async fn serve(listener: TcpListener, router: Router, shared: Arc<Shared>) {
 }
 
 fn is_per_connection(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::Interrupted
-    )
+    matches!(e.kind(), io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset | io::ErrorKind::Interrupted)
 }
 
-async fn connection(
-    stream: TcpStream,
-    peer: SocketAddr,
-    id: u64,
-    router: Router,
-    shared: Arc<Shared>,
-) {
+async fn connection(stream: TcpStream, peer: SocketAddr, id: u64, router: Router, shared: Arc<Shared>) {
     let switch = Arc::new(AtomicU8::new(0));
-    let info = ConnInfo {
-        id,
-        peer,
-        switch: Arc::clone(&switch),
-    };
-    let io = TokioIo::new(FaultIo {
-        inner: stream,
-        switch,
-    });
+    let info = ConnInfo { id, peer, switch: Arc::clone(&switch) };
+    let io = TokioIo::new(FaultIo { inner: stream, switch });
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(info.clone());
         router.clone().oneshot(request)
     });
     let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .keep_alive(true)
-        .header_read_timeout(Duration::from_secs(30));
+    builder.timer(TokioTimer::new()).keep_alive(true).header_read_timeout(Duration::from_secs(30));
     let conn = builder.serve_connection(io, service);
     tokio::pin!(conn);
     let mut shutdown = shared.shutdown.subscribe();
@@ -219,9 +190,8 @@ async fn drive(shared: Arc<Shared>) {
     let mut shutdown = shared.shutdown.subscribe();
     loop {
         let next = shared.tick();
-        let nap = next.map_or(Duration::from_secs(3600), |at| {
-            shared.clock.real_delay_until(at) + Duration::from_millis(1)
-        });
+        let nap =
+            next.map_or(Duration::from_secs(3600), |at| shared.clock.real_delay_until(at) + Duration::from_millis(1));
         tokio::select! {
             () = tokio::time::sleep(nap) => {}
             () = shared.wake.notified() => {}
@@ -262,48 +232,28 @@ impl MockKling {
     pub async fn start_with(config: MockConfig) -> Result<MockKling, MockError> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(MockError::Runtime(
-                "MockKling must start inside a Tokio runtime; use #[tokio::test] or a Runtime"
-                    .into(),
+                "MockKling must start inside a Tokio runtime; use #[tokio::test] or a Runtime".into(),
             ));
         }
         let state = MockState::new(config)?;
         let (host, port) = (state.config().host.clone(), state.config().port);
-        let display = if host.contains(':') {
-            format!("[{host}]:{port}")
-        } else {
-            format!("{host}:{port}")
-        };
+        let display = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
         let listener = TcpListener::bind((host.as_str(), port))
             .await
-            .map_err(|source| MockError::Bind {
-                address: display.clone(),
-                source,
-            })?;
-        let address = listener.local_addr().map_err(|source| MockError::Bind {
-            address: display,
-            source,
-        })?;
+            .map_err(|source| MockError::Bind { address: display.clone(), source })?;
+        let address = listener.local_addr().map_err(|source| MockError::Bind { address: display, source })?;
         // A wildcard address is where the mock listens, not where anyone can reach
         // it: URLs name the loopback address of the same family.
         let reachable = match address.ip() {
-            IpAddr::V4(ip) if ip.is_unspecified() => {
-                SocketAddr::new(Ipv4Addr::LOCALHOST.into(), address.port())
-            }
-            IpAddr::V6(ip) if ip.is_unspecified() => {
-                SocketAddr::new(Ipv6Addr::LOCALHOST.into(), address.port())
-            }
+            IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(Ipv4Addr::LOCALHOST.into(), address.port()),
+            IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::new(Ipv6Addr::LOCALHOST.into(), address.port()),
             _ => address,
         };
         let _ = state.shared.base_url.set(format!("http://{reachable}"));
         let router = crate::app(state.clone());
         let server = tokio::spawn(serve(listener, router, Arc::clone(&state.shared)));
         let driver = tokio::spawn(drive(Arc::clone(&state.shared)));
-        Ok(MockKling {
-            state,
-            address,
-            server: Some(server),
-            driver: Some(driver),
-        })
+        Ok(MockKling { state, address, server: Some(server), driver: Some(driver) })
     }
 
     /// The base URL clients use: `http://127.0.0.1:PORT`.
@@ -398,10 +348,7 @@ impl Drop for MockKling {
     fn drop(&mut self) {
         self.state.shared.shutdown.send_replace(true);
         // Aborting the server task drops its `JoinSet`, which aborts every connection.
-        for handle in [self.server.take(), self.driver.take()]
-            .into_iter()
-            .flatten()
-        {
+        for handle in [self.server.take(), self.driver.take()].into_iter().flatten() {
             handle.abort();
         }
     }

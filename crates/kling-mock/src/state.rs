@@ -59,11 +59,7 @@ impl Core {
     fn new(config: &MockConfig, now_ms: i64) -> Self {
         Core {
             tasks: TaskStore::default(),
-            accounts: config
-                .accounts
-                .iter()
-                .map(|a| (a.access_key.clone(), AccountState::new(a, now_ms)))
-                .collect(),
+            accounts: config.accounts.iter().map(|a| (a.access_key.clone(), AccountState::new(a, now_ms))).collect(),
             faults: FaultEngine::new(config.faults.clone(), config.seed),
             tokens: TokenMemory::default(),
             changed: Vec::new(),
@@ -132,9 +128,7 @@ pub(crate) struct Shared {
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared")
-            .field("base_url", &self.base_url.get())
-            .finish_non_exhaustive()
+        f.debug_struct("Shared").field("base_url", &self.base_url.get()).finish_non_exhaustive()
     }
 }
 
@@ -148,44 +142,30 @@ impl Shared {
     }
 
     pub(crate) fn secret_for(&self, access_key: &str) -> Option<&str> {
-        self.config
-            .accounts
-            .iter()
-            .find(|a| a.access_key == access_key)
-            .map(|a| a.secret_key.as_str())
+        self.config.accounts.iter().find(|a| a.access_key == access_key).map(|a| a.secret_key.as_str())
     }
 
     /// Replace any secret key inside `text` (a client may misplace one anywhere).
-    pub(crate) fn redact(&self, text: &str) -> String {
-        let mut out = text.to_owned();
+    pub(crate) fn redact<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        let mut out = std::borrow::Cow::Borrowed(text);
         for account in &self.config.accounts {
-            if out.contains(&account.secret_key) {
-                out = out.replace(&account.secret_key, "<secret-key>");
+            if out.contains(account.secret_key.as_str()) {
+                out = std::borrow::Cow::Owned(out.replace(account.secret_key.as_str(), "<secret-key>"));
             }
         }
         out
     }
 
     pub(crate) fn base_url(&self) -> &str {
-        self.base_url
-            .get()
-            .map_or("http://127.0.0.1", String::as_str)
+        self.base_url.get().map_or("http://127.0.0.1", String::as_str)
     }
 
     /// The URL context for one answer: fresh URLs that live the configured TTL from
     /// now, or that are already expired when an `expired-url` fault fired.
     pub(crate) fn urls<'a>(&'a self, base: &'a str, expired: bool) -> UrlContext<'a> {
         let now = self.clock.now_ms();
-        let expires_ms = if expired {
-            now - 1000
-        } else {
-            now + (self.config.url_ttl_seconds * 1000.0).round() as i64
-        };
-        UrlContext {
-            base,
-            signer: &self.signer,
-            expires_ms,
-        }
+        let expires_ms = if expired { now - 1000 } else { now + (self.config.url_ttl_seconds * 1000.0).round() as i64 };
+        UrlContext { base, signer: &self.signer, expires_ms }
     }
 
     /// Bring every task up to date and hand any pending callbacks to the delivery
@@ -240,18 +220,14 @@ impl MockState {
         config.validate()?;
         let clock = Clock::new();
         let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs_f64(
-                config.callbacks.timeout_seconds,
-            ))
+            .timeout(std::time::Duration::from_secs_f64(config.callbacks.timeout_seconds))
             .redirect(reqwest::redirect::Policy::none())
             // Callbacks go where the client said, never through a proxy from the
             // environment: a proxy would change what the receiver sees.
             .no_proxy()
             .user_agent(concat!("kling-mock/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| {
-                MockError::Runtime(format!("cannot build the callback HTTP client: {e}"))
-            })?;
+            .map_err(|e| MockError::Runtime(format!("cannot build the callback HTTP client: {e}")))?;
         let core = Core::new(&config, clock.now_ms());
         let journal = Journal::new(config.journal_capacity);
         let (shutdown, _) = watch::channel(false);
@@ -291,11 +267,7 @@ impl MockState {
     /// as a plan read from a file would be.
     pub fn set_faults(&self, plan: FaultPlan) -> Result<(), MockError> {
         for rule in &plan.rules {
-            crate::faults::FaultRule::checked(
-                rule.route.clone(),
-                rule.trigger.clone(),
-                rule.fault.clone(),
-            )?;
+            crate::faults::FaultRule::checked(rule.route.clone(), rule.trigger.clone(), rule.fault.clone())?;
         }
         self.shared.core().faults = FaultEngine::new(plan, self.shared.config.seed);
         Ok(())
@@ -325,19 +297,13 @@ impl MockState {
         let now = self.shared.clock.now_ms();
         let mut core = self.shared.core();
         core.materialize_all(now, &self.shared.timing);
-        core.tasks
-            .all()
-            .iter()
-            .map(crate::tasks::TaskRecord::snapshot)
-            .collect()
+        core.tasks.all().iter().map(crate::tasks::TaskRecord::snapshot).collect()
     }
 
     /// Set the credit units left for `access_key`.
     pub fn set_credits(&self, access_key: &str, units: f64) -> Result<(), MockError> {
         if !(units.is_finite() && units >= 0.0) {
-            return Err(MockError::InvalidConfig(format!(
-                "credits must be 0 or more, not {units}"
-            )));
+            return Err(MockError::InvalidConfig(format!("credits must be 0 or more, not {units}")));
         }
         let mut core = self.shared.core();
         let account = core.accounts.get_mut(access_key).ok_or_else(|| {
@@ -351,11 +317,7 @@ impl MockState {
 
     /// The credit units left for `access_key`.
     pub fn credits(&self, access_key: &str) -> Option<f64> {
-        self.shared
-            .core()
-            .accounts
-            .get(access_key)
-            .map(|a| a.remaining)
+        self.shared.core().accounts.get(access_key).map(|a| a.remaining)
     }
 
     /// Back to the state at start: no tasks, fresh credits, the configured fault plan
@@ -378,11 +340,7 @@ impl MockState {
     /// Kling documents (for tests and examples).
     pub fn token(&self) -> String {
         let account = &self.shared.config.accounts[0];
-        jwt::mint(
-            &account.access_key,
-            &account.secret_key,
-            self.shared.clock.now_secs(),
-        )
+        jwt::mint(&account.access_key, &account.secret_key, self.shared.clock.now_secs())
     }
 
     /// The number of journal records held.

@@ -159,21 +159,14 @@ impl TaskRecord {
     pub(crate) fn next_change(&self, timing: &Timing) -> Option<i64> {
         match self.status {
             TaskStatus::Submitted => Some(self.created_ms + timing.submitted_ms),
-            TaskStatus::Processing if self.outcome != Outcome::Stuck => {
-                Some(self.created_ms + timing.task_ms)
-            }
+            TaskStatus::Processing if self.outcome != Outcome::Stuck => Some(self.created_ms + timing.task_ms),
             _ => None,
         }
     }
 
     /// The wire form of the task as it stood at `status` (the current status, or a
     /// past one when a callback for it is delivered late).
-    pub(crate) fn render(
-        &self,
-        status: TaskStatus,
-        updated_ms: i64,
-        urls: &UrlContext<'_>,
-    ) -> Task {
+    pub(crate) fn render(&self, status: TaskStatus, updated_ms: i64, urls: &UrlContext<'_>) -> Task {
         let task_result = (status == TaskStatus::Succeed).then(|| self.result(urls));
         Task {
             task_id: self.id.clone(),
@@ -182,9 +175,7 @@ impl TaskRecord {
                 (Outcome::Fail(msg), TaskStatus::Failed) => Some(msg.clone()),
                 _ => None,
             },
-            task_info: TaskInfo {
-                external_task_id: self.external_task_id.clone(),
-            },
+            task_info: TaskInfo { external_task_id: self.external_task_id.clone() },
             task_result,
             created_at: self.created_ms,
             updated_at: updated_ms,
@@ -197,33 +188,19 @@ impl TaskRecord {
     }
 
     fn result(&self, urls: &UrlContext<'_>) -> TaskResult {
-        let url = |asset: &Asset, ext: &str| {
-            urls.signer
-                .url(urls.base, &self.id, &asset.id, ext, urls.expires_ms)
-        };
+        let url = |asset: &Asset, ext: &str| urls.signer.url(urls.base, &self.id, &asset.id, ext, urls.expires_ms);
         match self.resource.result {
             ResultKind::Video => TaskResult {
                 videos: self
                     .assets
                     .iter()
-                    .map(|a| Video {
-                        id: a.id.clone(),
-                        url: url(a, "mp4"),
-                        duration: self.duration_secs.to_string(),
-                    })
+                    .map(|a| Video { id: a.id.clone(), url: url(a, "mp4"), duration: self.duration_secs.to_string() })
                     .collect(),
                 images: Vec::new(),
             },
             ResultKind::Image => TaskResult {
                 videos: Vec::new(),
-                images: self
-                    .assets
-                    .iter()
-                    .map(|a| Image {
-                        index: a.index,
-                        url: url(a, "png"),
-                    })
-                    .collect(),
+                images: self.assets.iter().map(|a| Image { index: a.index, url: url(a, "png") }).collect(),
             },
         }
     }
@@ -292,8 +269,7 @@ impl TaskStore {
         let index = self.tasks.len();
         self.by_id.insert(record.id.clone(), index);
         if let Some(ext) = &record.external_task_id {
-            self.by_external
-                .insert((record.account.clone(), ext.clone()), index);
+            self.by_external.insert((record.account.clone(), ext.clone()), index);
         }
         for asset in &record.assets {
             self.by_asset.insert(asset.id.clone(), index);
@@ -316,23 +292,13 @@ impl TaskStore {
         let by_id = self.by_id.get(id).copied();
         let found = by_id
             .filter(|&i| self.tasks[i].account == account)
-            .or_else(|| {
-                self.by_external
-                    .get(&(account.to_owned(), id.to_owned()))
-                    .copied()
-            });
+            .or_else(|| self.by_external.get(&(account.to_owned(), id.to_owned())).copied());
         found.filter(|&i| self.tasks[i].resource.id == resource.id)
     }
 
     /// The task that already uses `external_task_id` for `account`.
-    pub(crate) fn find_external(
-        &self,
-        account: &str,
-        external_task_id: &str,
-    ) -> Option<&TaskRecord> {
-        self.by_external
-            .get(&(account.to_owned(), external_task_id.to_owned()))
-            .map(|&i| &self.tasks[i])
+    pub(crate) fn find_external(&self, account: &str, external_task_id: &str) -> Option<&TaskRecord> {
+        self.by_external.get(&(account.to_owned(), external_task_id.to_owned())).map(|&i| &self.tasks[i])
     }
 
     /// The task that produced the video or image `asset`.
@@ -341,15 +307,11 @@ impl TaskStore {
     }
 
     /// Tasks of `account` on `resource`, newest first.
-    pub(crate) fn list<'a>(
-        &'a self,
-        account: &'a str,
-        resource: &Resource,
-    ) -> impl Iterator<Item = usize> + 'a {
+    pub(crate) fn list<'a>(&'a self, account: &'a str, resource: &Resource) -> impl Iterator<Item = usize> + 'a {
         let resource = resource.id;
-        (0..self.tasks.len()).rev().filter(move |&i| {
-            self.tasks[i].account == account && self.tasks[i].resource.id == resource
-        })
+        (0..self.tasks.len())
+            .rev()
+            .filter(move |&i| self.tasks[i].account == account && self.tasks[i].resource.id == resource)
     }
 
     /// Indexes of tasks that have not ended.
@@ -391,9 +353,7 @@ impl TaskStore {
 
 /// A new asset id (a UUID, as Kling's video ids are).
 pub(crate) fn new_asset_id() -> String {
-    uuid::Builder::from_random_bytes(rand::random())
-        .into_uuid()
-        .to_string()
+    uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string()
 }
 
 #[cfg(test)]
@@ -423,10 +383,7 @@ mod tests {
         }
     }
 
-    const TIMING: Timing = Timing {
-        submitted_ms: 500,
-        task_ms: 2000,
-    };
+    const TIMING: Timing = Timing { submitted_ms: 500, task_ms: 2000 };
 
     #[test]
     fn lifecycle_follows_the_clock_and_records_every_step() {
@@ -437,10 +394,7 @@ mod tests {
         t.materialize(5000, &TIMING);
         assert_eq!(t.status, TaskStatus::Succeed);
         assert_eq!(t.updated_ms, 3000);
-        assert_eq!(
-            t.history,
-            [(TaskStatus::Processing, 1500), (TaskStatus::Succeed, 3000)]
-        );
+        assert_eq!(t.history, [(TaskStatus::Processing, 1500), (TaskStatus::Succeed, 3000)]);
         // The clock moving back never moves a task back.
         t.materialize(0, &TIMING);
         assert_eq!(t.status, TaskStatus::Succeed);

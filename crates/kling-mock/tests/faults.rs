@@ -10,27 +10,17 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
-const BODY: &str =
-    r#"{"model_name":"kling-v1","prompt":"a red fox running through fresh snow","duration":"5"}"#;
+const BODY: &str = r#"{"model_name":"kling-v1","prompt":"a red fox running through fresh snow","duration":"5"}"#;
 
 async fn start(plan: FaultPlan) -> MockKling {
-    MockKling::start_with(MockConfig::default().with_faults(plan))
-        .await
-        .unwrap()
+    MockKling::start_with(MockConfig::default().with_faults(plan)).await.unwrap()
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
+    reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(10)).build().unwrap()
 }
 
-async fn create(
-    mock: &MockKling,
-    http: &reqwest::Client,
-) -> (u16, Value, reqwest::header::HeaderMap) {
+async fn create(mock: &MockKling, http: &reqwest::Client) -> (u16, Value, reqwest::header::HeaderMap) {
     let r = http
         .post(format!("{}/v1/videos/text2video", mock.uri()))
         .bearer_auth(mock.token())
@@ -67,17 +57,12 @@ async fn raw_create(mock: &MockKling) -> std::io::Result<Vec<u8>> {
     );
     stream.write_all(request.as_bytes()).await?;
     let mut out = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut out))
-        .await
-        .expect("no hang")?;
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut out)).await.expect("no hang")?;
     Ok(out)
 }
 
 /// Wait (at most 10 s) until the journal holds a record satisfying `pred`.
-async fn journal_until(
-    mock: &MockKling,
-    pred: impl Fn(&kling_mock::JournalEntry) -> bool,
-) -> kling_mock::JournalEntry {
+async fn journal_until(mock: &MockKling, pred: impl Fn(&kling_mock::JournalEntry) -> bool) -> kling_mock::JournalEntry {
     for _ in 0..200 {
         if let Some(e) = mock.journal().into_iter().find(|e| pred(e)) {
             return e;
@@ -106,10 +91,7 @@ async fn first_two_creates_are_rate_limited_then_normal() {
     assert_eq!((status, body["code"].as_u64()), (200, Some(0)));
     let fired: Vec<_> = mock.journal().into_iter().filter_map(|e| e.fault).collect();
     assert_eq!(fired.len(), 2);
-    assert_eq!(
-        (fired[0].kind.as_str(), fired[0].code, fired[0].rule),
-        ("error", Some(1302), Some(0))
-    );
+    assert_eq!((fired[0].kind.as_str(), fired[0].code, fired[0].rule), ("error", Some(1302), Some(0)));
     assert_eq!(mock.faults().rules[0].matched, 3);
 }
 
@@ -128,17 +110,8 @@ async fn errors_forever_on_one_route_only() {
         let body = query(&mock, &http, id).await;
         assert_eq!(body["code"], 5000);
     }
-    let list = http
-        .get(format!("{}/v1/videos/text2video", mock.uri()))
-        .bearer_auth(mock.token())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        list.status(),
-        200,
-        "the list route is not matched by the item pattern"
-    );
+    let list = http.get(format!("{}/v1/videos/text2video", mock.uri())).bearer_auth(mock.token()).send().await.unwrap();
+    assert_eq!(list.status(), 200, "the list route is not matched by the item pattern");
 }
 
 #[tokio::test]
@@ -171,11 +144,8 @@ async fn seeded_probability_replays() {
 
 #[tokio::test]
 async fn a_short_stall_answers_late() {
-    let plan = FaultPlan::new().rule(FaultRule::new(
-        Route::Create,
-        Trigger::Nth(vec![1]),
-        Fault::Stall { seconds: 0.3 },
-    ));
+    let plan =
+        FaultPlan::new().rule(FaultRule::new(Route::Create, Trigger::Nth(vec![1]), Fault::Stall { seconds: 0.3 }));
     let mock = start(plan).await;
     let (status, _, _) = create(&mock, &client()).await;
     assert_eq!(status, 200);
@@ -187,17 +157,9 @@ async fn a_short_stall_answers_late() {
 
 #[tokio::test]
 async fn a_client_that_gives_up_during_a_stall_is_journaled_as_gone() {
-    let plan = FaultPlan::new().rule(FaultRule::new(
-        Route::Create,
-        Trigger::Always,
-        Fault::Stall { seconds: 60.0 },
-    ));
+    let plan = FaultPlan::new().rule(FaultRule::new(Route::Create, Trigger::Always, Fault::Stall { seconds: 60.0 }));
     let mock = start(plan).await;
-    let impatient = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_millis(300))
-        .build()
-        .unwrap();
+    let impatient = reqwest::Client::builder().no_proxy().timeout(Duration::from_millis(300)).build().unwrap();
     let err = impatient
         .post(format!("{}/v1/videos/text2video", mock.uri()))
         .bearer_auth(mock.token())
@@ -212,37 +174,20 @@ async fn a_client_that_gives_up_during_a_stall_is_journaled_as_gone() {
     assert!(!e.completed);
     assert_eq!(e.status, None);
     let gone = e.client_gone_ms.expect("client_gone_ms");
-    assert!(
-        gone - e.t_ms >= 250.0 && gone - e.t_ms < 10_000.0,
-        "left after {} ms",
-        gone - e.t_ms
-    );
+    assert!(gone - e.t_ms >= 250.0 && gone - e.t_ms < 10_000.0, "left after {} ms", gone - e.t_ms);
     assert_eq!(e.fault.unwrap().kind, "stall");
     assert!(e.body.is_none(), "the stall comes before the body is read");
-    assert!(
-        mock.tasks().is_empty(),
-        "an abandoned create is never carried out"
-    );
+    assert!(mock.tasks().is_empty(), "an abandoned create is never carried out");
 }
 
 #[tokio::test]
 async fn a_reset_after_the_work_is_done() {
-    let plan = FaultPlan::new().rule(FaultRule::new(
-        Route::Create,
-        Trigger::First(1),
-        Fault::Reset,
-    ));
+    let plan = FaultPlan::new().rule(FaultRule::new(Route::Create, Trigger::First(1), Fault::Reset));
     let mock = start(plan).await;
-    let err = raw_create(&mock)
-        .await
-        .expect_err("the connection is reset");
+    let err = raw_create(&mock).await.expect_err("the connection is reset");
     assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset, "{err}");
     // reqwest sees it as a request error too.
-    let plan = FaultPlan::new().rule(FaultRule::new(
-        Route::Create,
-        Trigger::First(1),
-        Fault::Reset,
-    ));
+    let plan = FaultPlan::new().rule(FaultRule::new(Route::Create, Trigger::First(1), Fault::Reset));
     mock.set_faults(plan).unwrap();
     let http = client();
     let r = http
@@ -263,160 +208,84 @@ async fn a_reset_after_the_work_is_done() {
 
 #[tokio::test]
 async fn an_empty_answer_closes_without_a_byte() {
-    let plan = FaultPlan::new().rule(FaultRule::new(
-        Route::Create,
-        Trigger::First(1),
-        Fault::Empty,
-    ));
+    let plan = FaultPlan::new().rule(FaultRule::new(Route::Create, Trigger::First(1), Fault::Empty));
     let mock = start(plan).await;
     let bytes = raw_create(&mock).await.expect("a clean close");
-    assert!(
-        bytes.is_empty(),
-        "got {:?}",
-        String::from_utf8_lossy(&bytes)
-    );
+    assert!(bytes.is_empty(), "got {:?}", String::from_utf8_lossy(&bytes));
     assert_eq!(mock.tasks().len(), 1);
     let e = journal_until(&mock, |e| e.fault.is_some()).await;
-    assert_eq!(
-        (e.completed, e.fault.unwrap().kind.as_str()),
-        (false, "empty")
-    );
+    assert_eq!((e.completed, e.fault.unwrap().kind.as_str()), (false, "empty"));
     // The next create is answered normally.
     assert_eq!(create(&mock, &client()).await.0, 200);
 }
 
 #[tokio::test]
 async fn a_truncated_body_stops_short_of_its_content_length() {
-    let plan = FaultPlan::new().rule(FaultRule::new(
-        Route::Create,
-        Trigger::First(1),
-        Fault::Truncate,
-    ));
+    let plan = FaultPlan::new().rule(FaultRule::new(Route::Create, Trigger::First(1), Fault::Truncate));
     let mock = start(plan).await;
-    let bytes = raw_create(&mock)
-        .await
-        .expect("the server closes after the partial body");
+    let bytes = raw_create(&mock).await.expect("the server closes after the partial body");
     let text = String::from_utf8_lossy(&bytes);
     let (head, body) = text.split_once("\r\n\r\n").expect("headers arrive");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     let declared: usize = head
         .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length: ")
-                .map(|v| v.trim().parse().unwrap())
-        })
+        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse().unwrap()))
         .expect("content-length");
     assert!(body.len() < declared, "{} of {declared} bytes", body.len());
     assert!(serde_json::from_str::<Value>(body).is_err());
     let e = journal_until(&mock, |e| e.fault.is_some()).await;
-    assert_eq!(
-        (e.completed, e.fault.unwrap().kind.as_str()),
-        (false, "truncate")
-    );
+    assert_eq!((e.completed, e.fault.unwrap().kind.as_str()), (false, "truncate"));
 }
 
 #[tokio::test]
 async fn a_stuck_task_never_finishes_and_a_failed_one_says_why() {
-    let plan = FaultPlan::new()
-        .rule(FaultRule::new(
-            Route::Create,
-            Trigger::Nth(vec![1]),
-            Fault::Stuck,
-        ))
-        .rule(FaultRule::new(
-            Route::Create,
-            Trigger::Nth(vec![2]),
-            Fault::fail("Failure to pass the risk control system"),
-        ));
+    let plan = FaultPlan::new().rule(FaultRule::new(Route::Create, Trigger::Nth(vec![1]), Fault::Stuck)).rule(
+        FaultRule::new(Route::Create, Trigger::Nth(vec![2]), Fault::fail("Failure to pass the risk control system")),
+    );
     let mock = start(plan).await;
     let http = client();
-    let stuck = create(&mock, &http).await.1["data"]["task_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let failed = create(&mock, &http).await.1["data"]["task_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let stuck = create(&mock, &http).await.1["data"]["task_id"].as_str().unwrap().to_owned();
+    let failed = create(&mock, &http).await.1["data"]["task_id"].as_str().unwrap().to_owned();
     mock.advance_clock(3600.0);
     let s = query(&mock, &http, &stuck).await;
     assert_eq!(s["data"]["task_status"], "processing");
     let f = query(&mock, &http, &failed).await;
     assert_eq!(f["data"]["task_status"], "failed");
-    assert_eq!(
-        f["data"]["task_status_msg"],
-        "Failure to pass the risk control system"
-    );
+    assert_eq!(f["data"]["task_status_msg"], "Failure to pass the risk control system");
     let outcomes: Vec<String> = mock.tasks().into_iter().map(|t| t.outcome).collect();
     assert_eq!(outcomes, ["stuck", "failed"]);
 }
 
 #[tokio::test]
 async fn expired_urls_on_query_and_on_download() {
-    let plan = FaultPlan::new().rule(FaultRule::new(
-        Route::Query,
-        Trigger::Nth(vec![1]),
-        Fault::ExpiredUrl,
-    ));
-    let mock = MockKling::start_with(
-        MockConfig::default()
-            .with_task_seconds(0.0)
-            .with_faults(plan),
-    )
-    .await
-    .unwrap();
+    let plan = FaultPlan::new().rule(FaultRule::new(Route::Query, Trigger::Nth(vec![1]), Fault::ExpiredUrl));
+    let mock = MockKling::start_with(MockConfig::default().with_task_seconds(0.0).with_faults(plan)).await.unwrap();
     let http = client();
-    let id = create(&mock, &http).await.1["data"]["task_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = create(&mock, &http).await.1["data"]["task_id"].as_str().unwrap().to_owned();
     let first = query(&mock, &http, &id).await;
-    let stale = first["data"]["task_result"]["videos"][0]["url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let stale = first["data"]["task_result"]["videos"][0]["url"].as_str().unwrap().to_owned();
     let r = http.get(&stale).send().await.unwrap();
     assert_eq!(r.status(), 403);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["code"], 1103);
-    let fresh = query(&mock, &http, &id).await["data"]["task_result"]["videos"][0]["url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let fresh = query(&mock, &http, &id).await["data"]["task_result"]["videos"][0]["url"].as_str().unwrap().to_owned();
     assert_eq!(http.get(&fresh).send().await.unwrap().status(), 200);
 
-    mock.set_faults(FaultPlan::new().rule(FaultRule::new(
-        Route::Download,
-        Trigger::Always,
-        Fault::ExpiredUrl,
-    )))
-    .unwrap();
-    assert_eq!(http.get(&fresh).send().await.unwrap().status(), 403);
-    let cdn = mock
-        .journal()
-        .into_iter()
-        .rfind(|e| e.kind == kling_mock::EntryKind::Cdn)
+    mock.set_faults(FaultPlan::new().rule(FaultRule::new(Route::Download, Trigger::Always, Fault::ExpiredUrl)))
         .unwrap();
+    assert_eq!(http.get(&fresh).send().await.unwrap().status(), 403);
+    let cdn = mock.journal().into_iter().rfind(|e| e.kind == kling_mock::EntryKind::Cdn).unwrap();
     assert!(cdn.cdn.unwrap().expired);
     assert_eq!(cdn.fault.unwrap().kind, "expired-url");
 }
 
 #[tokio::test]
 async fn a_short_url_ttl_expires_urls_a_client_keeps() {
-    let config = MockConfig::default()
-        .with_task_seconds(0.0)
-        .with_url_ttl_seconds(5.0);
+    let config = MockConfig::default().with_task_seconds(0.0).with_url_ttl_seconds(5.0);
     let mock = MockKling::start_with(config).await.unwrap();
     let http = client();
-    let id = create(&mock, &http).await.1["data"]["task_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let url = query(&mock, &http, &id).await["data"]["task_result"]["videos"][0]["url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = create(&mock, &http).await.1["data"]["task_id"].as_str().unwrap().to_owned();
+    let url = query(&mock, &http, &id).await["data"]["task_result"]["videos"][0]["url"].as_str().unwrap().to_owned();
     let bytes = http.get(&url).send().await.unwrap().bytes().await.unwrap();
     assert_eq!(&bytes[4..8], b"ftyp");
     mock.advance_clock(6.0);
@@ -438,47 +307,23 @@ async fn plans_load_from_a_config_file_and_from_the_admin_api() {
         "#,
     )
     .unwrap();
-    let mock = MockKling::start_with(MockConfig::from_path(&path).unwrap())
-        .await
-        .unwrap();
+    let mock = MockKling::start_with(MockConfig::from_path(&path).unwrap()).await.unwrap();
     let http = client();
     assert_eq!(create(&mock, &http).await.0, 200);
     let (status, body, _) = create(&mock, &http).await;
     assert_eq!((status, body["code"].as_u64()), (400, Some(1301)));
 
     let plan = json!({"rules": [{"route": "create", "always": true, "fault": "error", "code": 5002, "status": 503}]});
-    let r = http
-        .post(format!("{}/__admin/faults", mock.uri()))
-        .json(&plan)
-        .send()
-        .await
-        .unwrap();
+    let r = http.post(format!("{}/__admin/faults", mock.uri())).json(&plan).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let (status, body, _) = create(&mock, &http).await;
-    assert_eq!(
-        (status, body["code"].as_u64()),
-        (503, Some(5002)),
-        "status override"
-    );
-    let shown: Value = http
-        .get(format!("{}/__admin/faults", mock.uri()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    assert_eq!((status, body["code"].as_u64()), (503, Some(5002)), "status override");
+    let shown: Value = http.get(format!("{}/__admin/faults", mock.uri())).send().await.unwrap().json().await.unwrap();
     assert_eq!(shown["data"]["rules"][0]["fired"], 1);
 
-    let e = MockConfig::from_path(dir.path().join("missing.toml"))
-        .unwrap_err()
-        .to_string();
+    let e = MockConfig::from_path(dir.path().join("missing.toml")).unwrap_err().to_string();
     assert!(e.contains("check the path"), "{e}");
-    std::fs::write(
-        &path,
-        "[[faults.rules]]\nroute = \"create\"\nfault = \"stall\"\nfirst = 1\n",
-    )
-    .unwrap();
+    std::fs::write(&path, "[[faults.rules]]\nroute = \"create\"\nfault = \"stall\"\nfirst = 1\n").unwrap();
     let e = MockConfig::from_path(&path).unwrap_err().to_string();
     assert!(e.contains("mock.toml") && e.contains("seconds"), "{e}");
 }

@@ -92,9 +92,7 @@ fn random_string(rng: &mut StdRng) -> String {
         (*pool.choose(rng).unwrap()).to_owned()
     } else {
         let len = rng.random_range(0..40);
-        (0..len)
-            .map(|_| char::from_u32(rng.random_range(1..0x2FFF)).unwrap_or('?'))
-            .collect()
+        (0..len).map(|_| char::from_u32(rng.random_range(1..0x2FFF)).unwrap_or('?')).collect()
     }
 }
 
@@ -105,19 +103,12 @@ fn random_value(rng: &mut StdRng, depth: u32) -> Value {
         2 => json!(rng.random_range(-20..20)),
         3 => json!(rng.random_range(-2.0..12.0)),
         4 => json!(random_string(rng)),
-        5 => Value::Array(
-            (0..rng.random_range(0..5))
-                .map(|_| random_value(rng, depth + 1))
-                .collect(),
-        ),
+        5 => Value::Array((0..rng.random_range(0..5)).map(|_| random_value(rng, depth + 1)).collect()),
         _ => {
             let mut map = Map::new();
             for _ in 0..rng.random_range(0..5) {
-                let key = if rng.random_bool(0.7) {
-                    (*KEYS.choose(rng).unwrap()).to_owned()
-                } else {
-                    random_string(rng)
-                };
+                let key =
+                    if rng.random_bool(0.7) { (*KEYS.choose(rng).unwrap()).to_owned() } else { random_string(rng) };
                 map.insert(key, random_value(rng, depth + 1));
             }
             Value::Object(map)
@@ -135,7 +126,11 @@ fn random_body(rng: &mut StdRng) -> Vec<u8> {
             bytes.truncate(rng.random_range(0..=bytes.len()));
             bytes
         }
-        3 => json!({"prompt": random_string(rng), "duration": random_value(rng, 2), "model_name": random_value(rng, 2)}).to_string().into_bytes(),
+        3 => {
+            json!({"prompt": random_string(rng), "duration": random_value(rng, 2), "model_name": random_value(rng, 2)})
+                .to_string()
+                .into_bytes()
+        }
         _ => {
             let mut map = Map::new();
             for _ in 0..rng.random_range(0..8) {
@@ -154,46 +149,16 @@ fn random_path(rng: &mut StdRng) -> String {
             0 => "8123456789012345678".into(),
             1 => "%FF%00%2F".into(),
             2 => "x.mp4".into(),
-            _ => random_string(rng)
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-                .collect(),
+            _ => random_string(rng).chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect(),
         };
         path.push_str(&segment);
     }
     if rng.random_bool(0.4) {
-        let params = [
-            "pageNum",
-            "pageSize",
-            "start_time",
-            "end_time",
-            "exp",
-            "sig",
-            "kind",
-            "since",
-            "limit",
-        ];
-        let values = [
-            "1",
-            "0",
-            "-1",
-            "500",
-            "501",
-            "abc",
-            "99999999999999999999999",
-            "1700000000000",
-            "%FF",
-            "",
-            "api",
-        ];
+        let params = ["pageNum", "pageSize", "start_time", "end_time", "exp", "sig", "kind", "since", "limit"];
+        let values =
+            ["1", "0", "-1", "500", "501", "abc", "99999999999999999999999", "1700000000000", "%FF", "", "api"];
         let query: Vec<String> = (0..rng.random_range(1..4))
-            .map(|_| {
-                format!(
-                    "{}={}",
-                    params.choose(rng).unwrap(),
-                    values.choose(rng).unwrap()
-                )
-            })
+            .map(|_| format!("{}={}", params.choose(rng).unwrap(), values.choose(rng).unwrap()))
             .collect();
         path.push('?');
         path.push_str(&query.join("&"));
@@ -210,10 +175,7 @@ async fn random_requests_only_ever_get_envelopes() {
     ));
     let config = MockConfig {
         max_body_bytes: 4096,
-        ..MockConfig::default()
-            .with_concurrency_limit(100_000)
-            .with_credits(1e9)
-            .with_faults(plan)
+        ..MockConfig::default().with_concurrency_limit(100_000).with_credits(1e9).with_faults(plan)
     };
     let (app, state) = common::mock(config);
     let mut rng = StdRng::seed_from_u64(0x006b_6c69_6e67);
@@ -226,15 +188,8 @@ async fn random_requests_only_ever_get_envelopes() {
         "a.b.c".to_owned(),
         "eyJ.eyJ.".to_owned(),
     ];
-    let methods = [
-        Method::GET,
-        Method::POST,
-        Method::PUT,
-        Method::DELETE,
-        Method::PATCH,
-        Method::HEAD,
-        Method::OPTIONS,
-    ];
+    let methods =
+        [Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::PATCH, Method::HEAD, Method::OPTIONS];
     let mut seen_codes = std::collections::BTreeSet::new();
     for i in 0..REQUESTS {
         let method = methods.choose(&mut rng).unwrap().clone();
@@ -246,17 +201,11 @@ async fn random_requests_only_ever_get_envelopes() {
         match rng.random_range(0..10) {
             0 => {}
             1 => {
-                builder = builder.header(
-                    header::AUTHORIZATION,
-                    random_string(&mut rng).replace(['\r', '\n'], ""),
-                );
+                builder = builder.header(header::AUTHORIZATION, random_string(&mut rng).replace(['\r', '\n'], ""));
             }
             2 => builder = builder.header(header::AUTHORIZATION, format!("Bearer  {}", tokens[0])),
             _ => {
-                builder = builder.header(
-                    header::AUTHORIZATION,
-                    format!("Bearer {}", tokens.choose(&mut rng).unwrap()),
-                );
+                builder = builder.header(header::AUTHORIZATION, format!("Bearer {}", tokens.choose(&mut rng).unwrap()));
             }
         }
         match rng.random_range(0..5) {
@@ -264,11 +213,7 @@ async fn random_requests_only_ever_get_envelopes() {
             1 => builder = builder.header(header::CONTENT_TYPE, "text/plain"),
             _ => builder = builder.header(header::CONTENT_TYPE, "application/json"),
         }
-        let body = if rng.random_bool(0.02) {
-            vec![b'x'; 10_000]
-        } else {
-            random_body(&mut rng)
-        };
+        let body = if rng.random_bool(0.02) { vec![b'x'; 10_000] } else { random_body(&mut rng) };
         let Ok(request) = builder.body(Body::from(body)) else {
             continue;
         };
@@ -277,18 +222,10 @@ async fn random_requests_only_ever_get_envelopes() {
             .unwrap_or_else(|_| panic!("request {i} ({method} {path}) hung"))
             .unwrap();
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .map(|v| v.to_str().unwrap().to_owned());
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
+        let content_type = response.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_owned());
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
         if method == Method::HEAD {
-            assert!(
-                status == 200 || status >= 400,
-                "request {i}: HEAD {path} -> {status}"
-            );
+            assert!(status == 200 || status >= 400, "request {i}: HEAD {path} -> {status}");
             continue;
         }
         match content_type.as_deref() {
@@ -297,24 +234,16 @@ async fn random_requests_only_ever_get_envelopes() {
                 continue;
             }
             Some("application/json") => {}
-            other => panic!(
-                "request {i} ({method} {path}) answered {status} with content type {other:?}"
-            ),
+            other => panic!("request {i} ({method} {path}) answered {status} with content type {other:?}"),
         }
         let envelope: Value = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-            panic!(
-                "request {i} ({method} {path}): body is not JSON ({e}): {:?}",
-                String::from_utf8_lossy(&bytes)
-            )
+            panic!("request {i} ({method} {path}): body is not JSON ({e}): {:?}", String::from_utf8_lossy(&bytes))
         });
         if envelope.get("openapi").is_some() {
             continue;
         }
         for key in ["code", "message", "request_id", "data"] {
-            assert!(
-                envelope.get(key).is_some(),
-                "request {i} ({method} {path}): no {key} in {envelope}"
-            );
+            assert!(envelope.get(key).is_some(), "request {i} ({method} {path}): no {key} in {envelope}");
         }
         let code = envelope["code"].as_u64().unwrap();
         seen_codes.insert(code);
@@ -325,17 +254,11 @@ async fn random_requests_only_ever_get_envelopes() {
                 .unwrap_or_else(|| panic!("unknown code {code}"))
                 .http_status()
         };
-        assert_eq!(
-            status, expected,
-            "request {i} ({method} {path}): {envelope}"
-        );
+        assert_eq!(status, expected, "request {i} ({method} {path}): {envelope}");
     }
     // The run really covered the ground: successes and most families of errors.
     for code in [0, 1000, 1001, 1002, 1004, 1200, 1201, 1202, 1203, 5002] {
-        assert!(
-            seen_codes.contains(&code),
-            "no request got code {code}; seen {seen_codes:?}"
-        );
+        assert!(seen_codes.contains(&code), "no request got code {code}; seen {seen_codes:?}");
     }
     assert!(state.journal().len() > 100);
 }

@@ -27,9 +27,7 @@ pub struct Answer {
 impl Answer {
     /// The envelope's business code.
     pub fn code(&self) -> u64 {
-        self.json["code"]
-            .as_u64()
-            .unwrap_or_else(|| panic!("not an envelope: {self:?}"))
+        self.json["code"].as_u64().unwrap_or_else(|| panic!("not an envelope: {self:?}"))
     }
 
     pub fn message(&self) -> &str {
@@ -57,11 +55,7 @@ impl Answer {
     /// Assert the message mentions `needle`.
     #[track_caller]
     pub fn mentions(&self, needle: &str) -> &Self {
-        assert!(
-            self.message().contains(needle),
-            "message {:?} does not mention {needle:?}",
-            self.message()
-        );
+        assert!(self.message().contains(needle), "message {:?} does not mention {needle:?}", self.message());
         self
     }
 }
@@ -71,17 +65,9 @@ pub async fn send(app: &Router, request: Request<Body>) -> Answer {
     let response = app.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
     let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap()
-        .to_vec();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap().to_vec();
     let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Answer {
-        status,
-        headers,
-        bytes,
-        json,
-    }
+    Answer { status, headers, bytes, json }
 }
 
 pub fn bearer(token: &str) -> String {
@@ -94,8 +80,7 @@ pub fn post(path: &str, token: Option<&str>, body: &Value) -> Request<Body> {
     if let Some(t) = token {
         b = b.header(header::AUTHORIZATION, bearer(t));
     }
-    b.body(Body::from(serde_json::to_vec(body).unwrap()))
-        .unwrap()
+    b.body(Body::from(serde_json::to_vec(body).unwrap())).unwrap()
 }
 
 /// `GET path` with a token.
@@ -109,11 +94,7 @@ pub fn get(path: &str, token: Option<&str>) -> Request<Body> {
 
 /// Create a text2video task and return its id.
 pub async fn create_t2v(app: &Router, state: &MockState, body: &Value) -> String {
-    let a = send(
-        app,
-        post("/v1/videos/text2video", Some(&state.token()), body),
-    )
-    .await;
+    let a = send(app, post("/v1/videos/text2video", Some(&state.token()), body)).await;
     a.expect(200, 0);
     a.data()["task_id"].as_str().unwrap().to_owned()
 }
