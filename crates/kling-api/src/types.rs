@@ -95,7 +95,7 @@ pub struct TaskResult {
     pub images: Vec<Image>,
 }
 
-/// A task, as queried and as POSTed to callbacks.
+/// A task, as queried and as `POSTed` to callbacks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Task {
     /// Kling's id for the task.

@@ -183,7 +183,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                                 let ok = format!("{k}.{opt}");
                                 match (opt.as_str(), v) {
                                     ("require-explicit-header", Value::Boolean(b)) => {
-                                        config.settings.require_explicit_header = *b
+                                        config.settings.require_explicit_header = *b;
                                     }
                                     ("require-explicit-header", _) => {
                                         return Err(err(Some(&ok), "must be true or false".into()));

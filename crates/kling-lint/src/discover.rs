@@ -11,7 +11,7 @@ use crate::lang::Lang;
 
 /// Files larger than this are skipped: no hand-written Kling client is this big, and
 /// a minified bundle is not where a fix would go.
-pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
 
 /// Hidden directories that hold configuration worth scanning.
 const HIDDEN_DIRS_SCANNED: &[&str] = &[".github", ".gitlab", ".circleci", ".buildkite", ".config", ".devcontainer"];

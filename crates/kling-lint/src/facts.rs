@@ -474,7 +474,7 @@ pub enum TypeKind {
     Other,
 }
 
-/// A typed field of a struct, interface, TypedDict or model class.
+/// A typed field of a struct, interface, `TypedDict` or model class.
 #[derive(Clone, PartialEq, Debug)]
 pub struct FieldDecl {
     /// The name on the wire (a JSON tag or serde rename wins over the field name).

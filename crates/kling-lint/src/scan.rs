@@ -137,8 +137,11 @@ pub fn lint(paths: &[PathBuf], options: &LintOptions) -> Result<Report, Error> {
         .iter()
         .map(|(g, rules)| Ok((globset(std::slice::from_ref(g))?, rules.clone())))
         .collect::<Result<_, Error>>()?;
-    let threads =
-        if options.jobs == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { options.jobs };
+    let threads = if options.jobs == 0 {
+        std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+    } else {
+        options.jobs
+    };
     let prefilter = Prefilter::new(&options.context.extra_base_urls);
     let scanned = AtomicUsize::new(0);
     let loaded: Mutex<Vec<Loaded>> = Mutex::new(Vec::new());
@@ -189,7 +192,6 @@ pub fn lint(paths: &[PathBuf], options: &LintOptions) -> Result<Report, Error> {
         let excluded = |p: &Path| is_excluded(&exclude, &glob_path(p, options));
         discover::walk(paths, threads, &excluded, &visit, &on_error);
         // Closing the channel lets the workers finish.
-        drop(visit);
         drop(tx);
     });
 
@@ -255,7 +257,7 @@ fn load(shown: PathBuf, lang: Lang, bytes: Vec<u8>, prefilter: &Prefilter, optio
                 span: Span::new(at, at + '\u{fffd}'.len_utf8()),
                 message: "the file is not valid UTF-8".into(),
             };
-            return Loaded { source: Arc::new(source), facts: Err(err), exports: Exports::new() };
+            return Loaded { source: Arc::new(source), facts: Err(err), exports: Exports::default() };
         }
     };
     let source = SourceFile::new(shown, lang, text.into());
@@ -267,7 +269,7 @@ fn load(shown: PathBuf, lang: Lang, bytes: Vec<u8>, prefilter: &Prefilter, optio
     let facts = frontend::lower(&source, &extent);
     let exports = match &facts {
         Ok(f) => Unit::new(&source, f, &[], &options.context).exports(),
-        Err(_) => Exports::new(),
+        Err(_) => Exports::default(),
     };
     Loaded { source: Arc::new(source), facts, exports }
 }

@@ -22,7 +22,13 @@ fn every_rule_has_one_doc_file_and_every_doc_file_a_rule() {
         assert!(ids.insert(r.meta.id.clone()), "duplicate rule id {}", r.meta.id);
         let file = format!("{}-{}.toml", r.meta.id, r.meta.name);
         assert!(files.contains(&file), "rules/{file} is missing");
-        for (what, text) in [("summary", &r.meta.summary), ("why", &r.meta.why), ("bad", &r.meta.bad), ("good", &r.meta.good), ("fix", &r.meta.fix)] {
+        for (what, text) in [
+            ("summary", &r.meta.summary),
+            ("why", &r.meta.why),
+            ("bad", &r.meta.bad),
+            ("good", &r.meta.good),
+            ("fix", &r.meta.fix),
+        ] {
             assert!(!text.trim().is_empty(), "{} has an empty `{what}`", r.meta.id);
         }
         let explained = r.meta.explain();
@@ -40,7 +46,14 @@ fn readme_rule_table_matches_the_rule_docs() {
         let m = &r.meta;
         let fix = if m.autofix { " (fix)" } else { "" };
         let prefix = format!("| {} | {}{} | {} |", m.id, m.name, fix, m.severity.as_str());
-        let row = readme.lines().find(|l| l.starts_with(&prefix)).unwrap_or_else(|| panic!("README lacks a row starting `{prefix}`"));
-        assert!(row.trim_end().ends_with(&format!("| {} |", m.summary)), "README row for {} does not end with its summary:\n{row}", m.id);
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("README lacks a row starting `{prefix}`"));
+        assert!(
+            row.trim_end().ends_with(&format!("| {} |", m.summary)),
+            "README row for {} does not end with its summary:\n{row}",
+            m.id
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! sets a timeout, sleeps and their units, and JWT libraries and whether each puts
 //! `typ: "JWT"` in the header by default.
 
-use super::{Resolved, Unit, is_self};
+use super::{Resolved, Unit};
 use crate::facts::{Call, ExprId, ExprKind, MapKind, Span};
 use crate::lang::Lang;
 
@@ -795,7 +795,7 @@ impl Unit<'_> {
                         }
                         _ => None,
                     })
-                    .last();
+                    .next_back();
                 let header_span = header.map_or(call.span, |h| self.facts.expr(h).span);
                 Some(JwtCall {
                     lib: JwtLib::GolangJwt,
@@ -869,10 +869,5 @@ impl Unit<'_> {
             link = inner.callee;
         }
         None
-    }
-
-    /// Whether the expression reads `self.x`/`this.x` (for token caches).
-    pub(crate) fn is_self_member(&self, e: ExprId) -> bool {
-        matches!(self.facts.expr(e).kind, ExprKind::Member(o, _) if self.facts.name_of(o).is_some_and(is_self))
     }
 }

@@ -7,7 +7,7 @@ use kling_api::resources::ResourceId;
 
 use super::idioms::JwtCall;
 use super::summary::Amount;
-use super::{Resolved, Unit, is_self};
+use super::{Resolved, Unit};
 use crate::facts::{BinOp, Call, ExitKind, ExprId, ExprKind, LoopId, LoopKind, MapId, MapKind, Span, UnOp};
 
 /// One key of a request body: from the literal, or written later
@@ -17,9 +17,6 @@ pub(crate) struct BodyKey {
     pub(crate) key: Box<str>,
     pub(crate) value: ExprId,
     pub(crate) key_span: Span,
-    pub(crate) span: Span,
-    /// Whether the key was added by a later write rather than in the literal.
-    pub(crate) written: bool,
 }
 
 /// A Kling request body.
@@ -130,11 +127,8 @@ impl Unit<'_> {
     /// function (`body["duration"] = 10`, `body.duration = 10`).
     pub(crate) fn map_keys(&self, m: MapId) -> Vec<BodyKey> {
         let map = self.facts.map(m);
-        let mut keys: Vec<BodyKey> = map
-            .entries
-            .iter()
-            .map(|e| BodyKey { key: e.key.clone(), value: e.value, key_span: e.key_span, span: e.span, written: false })
-            .collect();
+        let mut keys: Vec<BodyKey> =
+            map.entries.iter().map(|e| BodyKey { key: e.key.clone(), value: e.value, key_span: e.key_span }).collect();
         for &var in self.vars_holding(m) {
             for a in self.assigns_of(map.func) {
                 if a.span.start < map.span.start {
@@ -155,7 +149,7 @@ impl Unit<'_> {
                 if self.facts.name_of(obj) == Some(var)
                     && let Some(v) = a.value
                 {
-                    keys.push(BodyKey { key: key.into(), value: v, key_span, span: a.span, written: true });
+                    keys.push(BodyKey { key: key.into(), value: v, key_span });
                 }
             }
         }
@@ -264,7 +258,7 @@ impl Unit<'_> {
                 }
             }
             // A helper called with an endpoint path and the body: `self._post("/v1/videos/text2video", body)`.
-            for a in call.args.iter() {
+            for a in &call.args {
                 if let Some(info) = self.url_info(a.value)
                     && info.kling
                     && info.resource.is_some()
@@ -662,11 +656,6 @@ impl Unit<'_> {
             };
             leaves && x.guards.iter().any(|g| lp.body.contains(g.at) && self.is_bound_condition(g.cond))
         })
-    }
-
-    /// Whether the expression is `self`/`this` (a method's own object).
-    pub(crate) fn is_self_name(&self, e: ExprId) -> bool {
-        self.facts.name_of(e).is_some_and(is_self)
     }
 }
 

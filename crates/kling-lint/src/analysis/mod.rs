@@ -13,7 +13,10 @@ pub(crate) mod summary;
 pub(crate) mod values;
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+// The name indexes are built for every Kling file; a fast hasher pays off.
+use foldhash::{HashMap, HashMapExt as _};
 
 use crate::facts::{ExprId, ExprKind, Facts, FuncId, Import, Level, Span};
 use crate::source::SourceFile;
@@ -370,7 +373,7 @@ impl<'a> Unit<'a> {
         *self.kling_file.get_or_init(|| kling::file_has_kling_context(self))
     }
 
-    /// Every Kling request body in the file (computed once, shared by the KL1xx rules).
+    /// Every Kling request body in the file (computed once, shared by the `KL1xx` rules).
     pub(crate) fn bodies(&self) -> &[(crate::facts::MapId, kling::Body)] {
         self.bodies.get_or_init(|| {
             (0..self.facts.maps.len())

@@ -190,12 +190,11 @@ impl Unit<'_> {
                         t.grows = true;
                     }
                 }
-                ExprKind::Binary(BinOp::Other, ..) => {
+                ExprKind::Binary(BinOp::Other, ..)
                     // `1 << attempt`
-                    if self.text(x.span).contains("<<") {
+                    if self.text(x.span).contains("<<") => {
                         t.grows = true;
                     }
-                }
                 ExprKind::Name(n) | ExprKind::Member(_, n) => {
                     let l = n.to_ascii_lowercase();
                     if l.contains("random")

@@ -51,7 +51,7 @@ impl Unit<'_> {
         match &expr.kind {
             ExprKind::Str(s) => out.push(Frag::Lit(s.to_string())),
             ExprKind::Template(parts) => {
-                for p in parts.iter() {
+                for p in parts {
                     match p {
                         Part::Lit(s) => out.push(Frag::Lit(s.to_string())),
                         Part::Hole(h) => self.frags(*h, depth + 1, out),
@@ -183,7 +183,7 @@ impl Unit<'_> {
                     }
                 }
                 if matches!(last, "format" | "unwrap_or") {
-                    for a in call.args.iter() {
+                    for a in &call.args {
                         self.frags(a.value, depth + 1, out);
                     }
                 }
@@ -207,7 +207,7 @@ impl Unit<'_> {
                     self.printf_frags(format, &values, depth, out);
                     return;
                 }
-                for a in call.args.iter() {
+                for a in &call.args {
                     self.frags(a.value, depth + 1, out);
                 }
             }

@@ -16,7 +16,8 @@
 //! whole file whenever the partial tree has an error, so a wrong split costs time,
 //! never a wrong finding.
 
-use std::collections::HashMap;
+// A fast hasher: selection hashes every identifier of every Kling file.
+use foldhash::{HashMap, HashMapExt as _, HashSet};
 
 use super::Extent;
 use crate::lang::Lang;
@@ -65,7 +66,7 @@ pub fn select(file: &SourceFile, markers: &[usize], min_bytes: usize) -> Extent 
         keep[i] |= it.import;
     }
     // Items that use what a marker item defines (a `main` calling the Kling client).
-    let marked_names: std::collections::HashSet<&str> =
+    let marked_names: HashSet<&str> =
         items.iter().enumerate().filter(|(i, _)| marked[*i]).flat_map(|(_, it)| it.defines.iter().copied()).collect();
     if !marked_names.is_empty() {
         for (i, it) in items.iter().enumerate() {

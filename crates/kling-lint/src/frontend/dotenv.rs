@@ -30,16 +30,13 @@ pub(crate) fn lower(text: &str) -> Facts {
         let value_lead = raw_value.len() - raw_value.trim_start().len();
         let value_start = at + eq + 1 + value_lead;
         let v = raw_value.trim();
-        let (value, len) = match v.as_bytes().first() {
-            Some(q @ (b'"' | b'\'')) => {
-                let end = v[1..].find(*q as char).map_or(v.len(), |i| i + 2);
-                (v[1..end.saturating_sub(1).max(1)].to_owned(), end)
-            }
-            _ => {
-                // An unquoted value ends at ` #` (an inline comment).
-                let cut = v.find(" #").unwrap_or(v.len());
-                (v[..cut].trim_end().to_owned(), cut)
-            }
+        let (value, len) = if let Some(q @ (b'"' | b'\'')) = v.as_bytes().first() {
+            let end = v[1..].find(*q as char).map_or(v.len(), |i| i + 2);
+            (v[1..end.saturating_sub(1).max(1)].to_owned(), end)
+        } else {
+            // An unquoted value ends at ` #` (an inline comment).
+            let cut = v.find(" #").unwrap_or(v.len());
+            (v[..cut].trim_end().to_owned(), cut)
         };
         let key_span = Span::new(at, at + key.len());
         let name = b.name(key, key_span);

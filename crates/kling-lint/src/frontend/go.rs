@@ -187,7 +187,7 @@ impl<'s> Lower<'s> {
         let name = node.child_by_field_name("name").map(|n| self.text(n).to_owned());
         let class = node.child_by_field_name("receiver").and_then(|r| {
             let t = self.text(r);
-            t.split(|c: char| !c.is_alphanumeric() && c != '_').filter(|w| !w.is_empty()).last().map(str::to_owned)
+            t.split(|c: char| !c.is_alphanumeric() && c != '_').filter(|w| !w.is_empty()).next_back().map(str::to_owned)
         });
         let params = node.child_by_field_name("parameters").map(|p| self.params(p)).unwrap_or_default();
         let body = node.child_by_field_name("body");

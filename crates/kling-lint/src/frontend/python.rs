@@ -708,8 +708,8 @@ impl<'s> Lower<'s> {
         let end = children.iter().rev().find(|c| c.kind() == "string_end");
         let prefix = start.map_or("", |s| self.text(*s)).to_ascii_lowercase();
         let raw = prefix.contains('r');
-        let content_start = start.map_or(node.start_byte(), |s| s.end_byte());
-        let content_end = end.map_or(node.end_byte(), |e| e.start_byte()).max(content_start);
+        let content_start = start.map_or(node.start_byte(), tree_sitter::Node::end_byte);
+        let content_end = end.map_or(node.end_byte(), tree_sitter::Node::start_byte).max(content_start);
         let holes: Vec<Node<'_>> = children.into_iter().filter(|c| c.kind() == "interpolation").collect();
         let decode = |s: &str| if raw { s.to_owned() } else { unescape(s) };
         if holes.is_empty() {

@@ -44,7 +44,7 @@ fn value(out: &mut ConfigBuilder, v: &DeValue<'_>, r: std::ops::Range<usize>) {
         DeValue::Datetime(_) => out.scalar(ExprKind::Other, sp),
         DeValue::Array(items) => {
             out.start_list(sp.start);
-            for item in items.iter() {
+            for item in items {
                 value(out, item.get_ref(), item.span());
             }
             out.end(sp.end);

@@ -1,4 +1,4 @@
-//! `--format junit`: JUnit XML, one test suite per file with findings and one failing
+//! `--format junit`: `JUnit` XML, one test suite per file with findings and one failing
 //! test case per finding, so CI systems that read test reports show the findings.
 
 use std::collections::BTreeMap;
@@ -24,7 +24,7 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// Render the report as JUnit XML.
+/// Render the report as `JUnit` XML.
 pub fn render(report: &Report) -> String {
     let mut by_file: BTreeMap<String, Vec<&Diagnostic>> = BTreeMap::new();
     for d in &report.diagnostics {

@@ -39,7 +39,7 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
 
 /// The known name within edit distance 2, if exactly one is that close.
 fn closest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
-    let normalized = name.replace('.', "-").replace('_', "-");
+    let normalized = name.replace(['.', '_'], "-");
     if let Some(k) = known.iter().find(|k| **k == normalized) {
         return Some(k);
     }

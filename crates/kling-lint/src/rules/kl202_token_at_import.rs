@@ -90,7 +90,7 @@ fn minting_call(unit: &Unit<'_>, e: ExprId, depth: u32) -> Option<Span> {
                 return true;
             }
             // A lazy initialiser: the closure's result is computed once.
-            for arg in call.args.iter() {
+            for arg in &call.args {
                 if let ExprKind::Closure(f) = unit.facts.expr(arg.value).kind {
                     for r in &unit.facts.function(f).returns {
                         if let Some(s) = minting_call(unit, *r, depth + 1) {

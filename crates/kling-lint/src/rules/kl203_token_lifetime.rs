@@ -133,7 +133,7 @@ fn span_secs(unit: &Unit<'_>, e: ExprId) -> Option<f64> {
         let call = unit.facts.call(c);
         if unit.facts.callee_name(call) == Some("timedelta") {
             let mut total = 0.0;
-            for a in call.args.iter() {
+            for a in &call.args {
                 let n = unit.eval_num(a.value)?;
                 total += n * match a.name.as_deref() {
                     Some("seconds") | None => 1.0,

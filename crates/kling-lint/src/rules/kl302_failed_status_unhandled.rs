@@ -85,8 +85,8 @@ fn handles_failure(unit: &Unit<'_>, func: Option<FuncId>, _subject: ExprId, arm_
     unit.facts.conditionals.iter().filter(|c| c.span == arm_span).any(|c| {
         c.otherwise.is_some_and(|o| {
             unit.exits_in(o).any(|x| {
-                (x.kind == ExitKind::Throw
-                    || (x.kind == ExitKind::Return && x.value.is_some_and(|v| looks_like_error(unit, v))))
+                x.kind == ExitKind::Throw
+                    || (x.kind == ExitKind::Return && x.value.is_some_and(|v| looks_like_error(unit, v)))
             })
         })
     })

@@ -46,7 +46,7 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
 
 /// Whether a function polls another service: it makes HTTP requests, and every one
 /// whose URL is known goes somewhere other than Kling. Its `task_status` is that
-/// service's (DashScope's async tasks, for one, send "SUCCEEDED").
+/// service's (`DashScope`'s async tasks, for one, send "SUCCEEDED").
 fn talks_to_another_service(unit: &Unit<'_>, func: Option<FuncId>) -> bool {
     let Some(f) = func else { return false };
     let mut elsewhere = false;

@@ -79,7 +79,7 @@ fn is_loopback(url: &str) -> bool {
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
     let name = if host.starts_with('[') {
-        host.split(']').next().map(|h| &h[1..]).unwrap_or("")
+        host.split(']').next().map_or("", |h| &h[1..])
     } else {
         host.split(':').next().unwrap_or("")
     };
