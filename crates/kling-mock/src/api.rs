@@ -63,11 +63,17 @@ async fn create_task(
     body: Body,
     resource: &'static Resource,
 ) -> Result<(Task, Plan), ApiError> {
-    let account = auth::authenticate(shared, headers, ctx)?;
-    admit(shared, &account)?;
+    let limit = shared.config.max_body_bytes;
+    let account = match auth::authenticate(shared, headers, ctx).and_then(|a| admit(shared, &a).map(|()| a)) {
+        Ok(account) => account,
+        Err(e) => return Err(refuse_unread(body, e, limit).await),
+    };
     let template = format!("/v1/{}", resource.path);
     let info = RouteInfo { kind: RouteKind::Create, method: "POST", path, template: &template };
-    let plan = observe::before(shared, ctx, &info).await?;
+    let plan = match observe::before(shared, ctx, &info).await {
+        Ok(plan) => plan,
+        Err(e) => return Err(refuse_unread(body, e, limit).await),
+    };
     let value = read_json(shared, ctx, headers, body).await?;
     let accepted = resource.validate(&value).map_err(refusal)?;
     let units = costs::task_units(resource.id, &accepted);
@@ -133,6 +139,19 @@ async fn create_task(
     auth::note_create(shared);
     shared.wake.notify_one();
     Ok((task, plan))
+}
+
+/// How long a refused request's body may take to arrive before the connection is given up.
+const DISCARD_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Read and drop the body of a request refused before its body was needed, then hand
+/// back the refusal. hyper keeps a connection alive only when the request was read to
+/// its end, and a client's body often arrives a moment after its headers: without this,
+/// a 401 or an injected 429 would sometimes close the client's kept-alive connection,
+/// which real servers do not do (they discard the body).
+async fn refuse_unread(body: Body, error: ApiError, limit: usize) -> ApiError {
+    let _ = tokio::time::timeout(DISCARD_WAIT, axum::body::to_bytes(body, limit)).await;
+    error
 }
 
 /// Resources that refer to earlier results must name one of the account's videos.

@@ -327,3 +327,54 @@ async fn plans_load_from_a_config_file_and_from_the_admin_api() {
     let e = MockConfig::from_path(&path).unwrap_err().to_string();
     assert!(e.contains("mock.toml") && e.contains("seconds"), "{e}");
 }
+
+/// Regression: an injected 429 (or a 401) was answered before the request body was
+/// read, and when the body arrived a moment after the headers (as Python's http.client
+/// sends it) hyper closed the kept-alive connection, so the client's next request failed
+/// with a broken pipe instead of meeting the next fault.
+#[tokio::test]
+async fn refusals_keep_the_connection_alive_when_the_body_comes_late() {
+    let plan =
+        FaultPlan::new().rule(FaultRule::new(Route::Create, Trigger::Always, Fault::error(ErrorCode::RATE_LIMITED)));
+    let mock = start(plan).await;
+    let mut stream = TcpStream::connect(mock.address()).await.unwrap();
+    for (i, token) in [mock.token(), mock.token(), "not-a-token".to_owned()].iter().enumerate() {
+        let head = format!(
+            "POST /v1/videos/text2video HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            mock.address(),
+            BODY.len()
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.flush().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        stream.write_all(BODY.as_bytes()).await.unwrap();
+        // Read one whole answer: headers, then Content-Length bytes.
+        let mut got = Vec::new();
+        let mut buf = [0_u8; 1024];
+        let complete = |got: &[u8]| {
+            let text = String::from_utf8_lossy(got);
+            let (head, body) = text.split_once("\r\n\r\n")?;
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))?
+                .parse()
+                .ok()?;
+            (body.len() >= length).then(|| head.lines().next().unwrap_or_default().to_owned())
+        };
+        let status_line = loop {
+            if let Some(line) = complete(&got) {
+                break line;
+            }
+            let n =
+                tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await.expect("an answer").unwrap();
+            assert!(n > 0, "request {i}: the mock closed the connection; got {:?}", String::from_utf8_lossy(&got));
+            got.extend_from_slice(&buf[..n]);
+        };
+        let expected = if i < 2 { "429" } else { "401" };
+        assert!(status_line.contains(expected), "request {i}: {status_line}");
+    }
+    let conns: Vec<Option<u64>> = mock.journal().iter().map(|e| e.conn).collect();
+    assert_eq!(conns.len(), 3);
+    assert!(conns.iter().all(|c| *c == conns[0]), "{conns:?}");
+}
