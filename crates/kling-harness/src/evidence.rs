@@ -59,6 +59,7 @@ pub(crate) fn exchange(n: usize, e: &JournalEntry) -> String {
     let mut s = format!("{} → {}", request(n, e), answer(e));
     if let Some(status) = &e.task_status
         && e.route != "create"
+        && e.completed
     {
         s.push_str(&format!(", task {status}"));
     }
@@ -144,8 +145,7 @@ mod tests {
         q.completed = false;
         assert_eq!(
             exchange(2, &q),
-            "GET /v1/videos/text2video/800000000000000001 #2 at 1.00 s → no answer: the client left after 30.02 s, \
-             task processing"
+            "GET /v1/videos/text2video/800000000000000001 #2 at 1.00 s → no answer: the client left after 30.02 s"
         );
         assert_eq!(seconds_list(&[0.5, 1.094]), "0.50, 1.09 s");
         assert_eq!(clip("abcdef", 3), "abc…");

@@ -278,6 +278,8 @@ fn timeline(run: &ScenarioRun) -> ScenarioReport {
         requests,
         stdout_lines: run.stdout.lines.len(),
         stderr_lines: run.stderr.lines.len(),
+        output_bytes: run.stdout.bytes + run.stderr.bytes,
+        output_truncated: run.stdout.truncated || run.stderr.truncated,
         output_files: run.files.iter().map(|f| f.path.clone()).collect(),
         error: run.error.clone(),
     }

@@ -11,7 +11,7 @@ use crate::secrets;
 
 /// Neither the secret key nor a complete token in stdout, stderr or output files.
 pub(crate) fn no_secret_in_output(runs: &[&ScenarioRun]) -> Judgement {
-    let judged = per_run(runs, "no scenario ran a client", |run| {
+    let judged = per_run(runs, "the client made no API request in any scenario, so it never handled a token", |run| {
         run.client.as_ref()?;
         // Tokens the client sent, by fingerprint, with the first request that carried each.
         let mut sent: HashMap<&str, usize> = HashMap::new();
@@ -66,6 +66,11 @@ pub(crate) fn no_secret_in_output(runs: &[&ScenarioRun]) -> Judgement {
             plural(run.files.len(), "file")
         );
         Some(if leaks.is_empty() {
+            // A client that never called the API never handled a token: its silence
+            // proves nothing about how it logs one.
+            if run.api().next().is_none() {
+                return None;
+            }
             Judgement::pass(vec![tagged(run, format!("{scanned}: no secret key, no full token"))])
         } else {
             let total = leaks.len();
@@ -163,6 +168,11 @@ mod tests {
         assert!(j.evidence[0].contains("output file v.mp4 holds the secret key"), "{j:?}");
         run.files.clear();
         assert_eq!(no_secret_in_output(&[&run]).verdict, Verdict::Pass);
+        // Printing the key fails even without a request; silence without one proves nothing.
+        let mut idle = fake::run("invalid-prompt", vec![], 2, 0.1);
+        assert_eq!(no_secret_in_output(&[&idle]).verdict, Verdict::NotExercised);
+        idle.stdout = fake::lines(&["sk-test"]);
+        assert_eq!(no_secret_in_output(&[&idle]).verdict, Verdict::Fail);
     }
 
     #[test]

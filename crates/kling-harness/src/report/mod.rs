@@ -189,10 +189,14 @@ pub struct ScenarioReport {
     pub client: Option<ClientExit>,
     /// Requests, downloads and callback deliveries, in order of arrival.
     pub requests: Vec<TimelineEntry>,
-    /// Lines the client wrote.
+    /// Lines the client wrote to stdout (kept).
     pub stdout_lines: usize,
-    /// Lines the client wrote to stderr.
+    /// Lines the client wrote to stderr (kept).
     pub stderr_lines: usize,
+    /// Bytes the client wrote to stdout and stderr, kept or not.
+    pub output_bytes: usize,
+    /// Whether output past the capture limit was dropped.
+    pub output_truncated: bool,
     /// Files left in the output directory.
     pub output_files: Vec<String>,
     /// Why the scenario could not run.
@@ -343,6 +347,8 @@ pub(crate) mod sample {
                 }],
                 stdout_lines: 1,
                 stderr_lines: 6,
+                output_bytes: 900,
+                output_truncated: false,
                 output_files: vec!["800000000000000001.mp4".into()],
                 error: None,
             }],
