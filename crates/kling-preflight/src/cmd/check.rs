@@ -161,6 +161,7 @@ struct ProgressState {
     done: usize,
     running: BTreeMap<&'static str, Instant>,
     shown: bool,
+    last: String,
 }
 
 impl TerminalProgress {
@@ -180,8 +181,11 @@ impl TerminalProgress {
         if line.chars().count() > width {
             line = line.chars().take(width - 1).collect::<String>() + "…";
         }
-        eprint!("\r\x1b[2K{line}");
-        state.shown = true;
+        if state.last != line {
+            eprint!("\r\x1b[2K{line}");
+            state.shown = true;
+            state.last = line;
+        }
     }
 }
 
