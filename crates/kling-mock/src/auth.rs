@@ -10,8 +10,9 @@
 
 use std::fmt::Write as _;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use axum::http::{HeaderMap, header};
 use kling_api::codes::ErrorCode;
@@ -19,9 +20,9 @@ use kling_api::jwt::{self, AuthError, Decoded};
 
 use crate::envelope::ApiError;
 use crate::faults::FiredFault;
-use crate::journal::{JwtSummary, compact_map, token_fingerprint};
+use crate::journal::{JwtSummary, Text, compact_map, token_fingerprint};
 use crate::observe::RequestCtx;
-use crate::state::{Shared, lock};
+use crate::state::Shared;
 
 /// A token that passed every check that does not depend on the time: shape, `alg`,
 /// `typ`, claims, issuer and signature. Clients send the same token for many requests
@@ -53,7 +54,7 @@ pub(crate) fn authenticate(shared: &Shared, headers: &HeaderMap, ctx: &RequestCt
         Some(Err(_)) => {
             let error = AuthError::Malformed("the Authorization header is not plain ASCII".into());
             ctx.update(|d| {
-                d.authorization = Some("<non-ascii>".into());
+                d.authorization = Some(Cow::Borrowed("<non-ascii>"));
                 d.auth_error = Some(error.to_string());
             });
             return Err(refuse(&error));
@@ -73,7 +74,7 @@ pub(crate) fn authenticate(shared: &Shared, headers: &HeaderMap, ctx: &RequestCt
     let now = shared.clock.now_secs();
     // Bound first: a guard in the `match` scrutinee would live through the arms, and
     // the miss arm takes the same lock.
-    let cached = lock(&shared.tokens).tokens.get(token).cloned();
+    let cached = shared.tokens.read().unwrap_or_else(PoisonError::into_inner).tokens.get(token).cloned();
     let verified = match cached {
         Some(hit) => hit,
         None => match jwt::verify(token, |iss| shared.secret_for(iss), now) {
@@ -84,7 +85,7 @@ pub(crate) fn authenticate(shared: &Shared, headers: &HeaderMap, ctx: &RequestCt
                     summary: Arc::new(summary(shared, &v.token, token_fingerprint(token))),
                     access_key: v.access_key,
                 });
-                let mut cache = lock(&shared.tokens);
+                let mut cache = shared.tokens.write().unwrap_or_else(PoisonError::into_inner);
                 if cache.tokens.len() >= TOKEN_CACHE_CAPACITY {
                     cache.tokens.clear();
                 }
@@ -181,33 +182,40 @@ fn summary(shared: &Shared, token: &Decoded, fingerprint: String) -> JwtSummary 
 /// The header with credentials replaced by placeholders: `Bearer <jwt>`,
 /// `bearer <jwt>`, `Bearer  <jwt>`, `<jwt>`, `Bearer <secret-key>`, `Token <opaque:40>`.
 /// Enough to judge the format, nothing to steal.
-pub(crate) fn shape(value: &str, shared: &Shared) -> String {
+pub(crate) fn shape(value: &str, shared: &Shared) -> Text {
+    let is_token_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '=' | '+' | '/');
+    let looks_like_jwt = |run: &str| run.len() >= 16 && run.bytes().filter(|&b| b == b'.').count() == 2;
+    // The header every well-behaved client sends, answered without building a string.
+    if let Some(token) = value.strip_prefix("Bearer ")
+        && token.chars().all(is_token_char)
+        && looks_like_jwt(token)
+        && shared.redact(token) == token
+    {
+        return Cow::Borrowed("Bearer <jwt>");
+    }
     let value = shared.redact(value);
     let mut out = String::new();
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        if run.matches('.').count() == 2 && run.len() >= 16 {
+    let mut rest = value.as_ref();
+    while !rest.is_empty() {
+        let end = rest.find(|c: char| !is_token_char(c)).unwrap_or(rest.len());
+        let (run, after) = rest.split_at(end);
+        if looks_like_jwt(run) {
             out.push_str("<jwt>");
         } else if run.len() >= 16 {
             let _ = write!(out, "<opaque:{}>", run.len());
         } else {
             out.push_str(run);
         }
-        run.clear();
-    };
-    for c in value.chars() {
-        if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '=' | '+' | '/') {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
+        let mut chars = after.chars();
+        if let Some(c) = chars.next() {
             out.push(c);
         }
+        rest = chars.as_str();
     }
-    flush(&mut run, &mut out);
     if out.chars().count() > 80 {
         out = out.chars().take(80).collect::<String>() + "…";
     }
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]

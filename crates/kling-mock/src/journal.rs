@@ -8,6 +8,7 @@
 //! fingerprint of the token, never its signature nor any secret key; request bodies
 //! are summarised (keys and small values, with JSON types preserved), never stored.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -16,6 +17,10 @@ use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
 use crate::faults::FiredFault;
+
+/// Text in a record: mostly one of a few fixed words (methods, routes, statuses),
+/// which are then borrowed rather than allocated for every record.
+pub type Text = Cow<'static, str>;
 
 /// What a record is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -46,7 +51,7 @@ pub struct JournalEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conn: Option<u64>,
     /// HTTP method.
-    pub method: String,
+    pub method: Text,
     /// The path (for callbacks: the whole `callback_url`).
     pub path: String,
     /// The raw query string, when there was one.
@@ -54,10 +59,10 @@ pub struct JournalEntry {
     pub query: Option<String>,
     /// What the route is: `create`, `query`, `list`, `costs`, `download`, `callback`,
     /// or `unknown`.
-    pub route: String,
+    pub route: Text,
     /// The task resource (`videos/text2video`...), for task routes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<String>,
+    pub resource: Option<Text>,
     /// The HTTP status the mock answered, or would have answered when a connection
     /// fault swallowed the answer; `None` when there was none (client gone, delivery
     /// error).
@@ -79,7 +84,7 @@ pub struct JournalEntry {
     /// The `Authorization` header's shape with the token replaced by `<jwt>` (or
     /// `<opaque:N>` for other credentials), e.g. `Bearer <jwt>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization: Option<String>,
+    pub authorization: Option<Text>,
     /// The JWT's decoded header and claims, when it decoded.
     /// Shared between the records of requests that sent the same token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,7 +106,7 @@ pub struct JournalEntry {
     pub task_id: Option<String>,
     /// The task's status in the answer (or in the callback).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub task_status: Option<String>,
+    pub task_status: Option<Text>,
     /// Details of a CDN download.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cdn: Option<CdnSummary>,
@@ -307,6 +312,16 @@ pub(crate) fn compact_map(map: &Map<String, Value>) -> Map<String, Value> {
     map.iter().take(32).map(|(k, v)| (clip(k, 64), small_value(v))).collect()
 }
 
+/// A method name as text: the common ones borrowed.
+fn text(method: &str) -> Text {
+    match method {
+        "GET" => Cow::Borrowed("GET"),
+        "POST" => Cow::Borrowed("POST"),
+        "HEAD" => Cow::Borrowed("HEAD"),
+        other => Cow::Owned(other.to_owned()),
+    }
+}
+
 /// The ring buffer.
 #[derive(Debug)]
 pub(crate) struct Journal {
@@ -371,17 +386,17 @@ impl Journal {
 }
 
 impl JournalEntry {
-    pub(crate) fn new(kind: EntryKind, t_ms: f64, method: &str, path: &str, route: &str, clock_s: i64) -> Self {
+    pub(crate) fn new(kind: EntryKind, t_ms: f64, method: &str, path: &str, route: &'static str, clock_s: i64) -> Self {
         JournalEntry {
             seq: 0,
             kind,
             t_ms,
             duration_ms: 0.0,
             conn: None,
-            method: method.to_owned(),
+            method: text(method),
             path: path.to_owned(),
             query: None,
-            route: route.to_owned(),
+            route: Cow::Borrowed(route),
             resource: None,
             status: None,
             code: None,

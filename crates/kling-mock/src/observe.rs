@@ -8,6 +8,7 @@
 //! finishes — the client left during a stall — is still journaled with all of it.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -38,14 +39,14 @@ pub(crate) struct Draft {
     pub(crate) kind: EntryKind,
     pub(crate) route: &'static str,
     pub(crate) resource: Option<&'static str>,
-    pub(crate) authorization: Option<String>,
+    pub(crate) authorization: Option<crate::journal::Text>,
     pub(crate) jwt: Option<Arc<JwtSummary>>,
     pub(crate) auth_error: Option<String>,
     pub(crate) account: Option<String>,
     pub(crate) body: Option<Box<BodySummary>>,
     pub(crate) fault: Option<FiredFault>,
     pub(crate) task_id: Option<String>,
-    pub(crate) task_status: Option<String>,
+    pub(crate) task_status: Option<&'static str>,
     pub(crate) cdn: Option<CdnSummary>,
 }
 
@@ -109,6 +110,9 @@ pub(crate) struct Plan {
 /// Run the fault plan for this request: answer with an error, stall, or note what to
 /// do later (connection faults, task outcomes, expired URLs).
 pub(crate) async fn before(shared: &Arc<Shared>, ctx: &RequestCtx, info: &RouteInfo<'_>) -> Result<Plan, ApiError> {
+    if !shared.faults_active.load(std::sync::atomic::Ordering::SeqCst) {
+        return Ok(Plan::default());
+    }
     let fired = shared.core().faults.evaluate(info);
     let Some((rule, fault)) = fired else {
         return Ok(Plan::default());
@@ -257,8 +261,8 @@ fn fill(entry: &mut JournalEntry, ctx: &RequestCtx) {
     let mut draft = lock(&ctx.0);
     let d = std::mem::take(&mut *draft);
     entry.kind = d.kind;
-    d.route.clone_into(&mut entry.route);
-    entry.resource = d.resource.map(str::to_owned);
+    entry.route = Cow::Borrowed(d.route);
+    entry.resource = d.resource.map(Cow::Borrowed);
     entry.authorization = d.authorization;
     entry.jwt = d.jwt;
     entry.auth_error = d.auth_error;
@@ -266,7 +270,7 @@ fn fill(entry: &mut JournalEntry, ctx: &RequestCtx) {
     entry.body = d.body;
     entry.fault = d.fault;
     entry.task_id = d.task_id;
-    entry.task_status = d.task_status;
+    entry.task_status = d.task_status.map(Cow::Borrowed);
     entry.cdn = d.cdn;
 }
 

@@ -169,7 +169,9 @@ async fn connection(stream: TcpStream, peer: SocketAddr, id: u64, router: Router
         router.clone().oneshot(request)
     });
     let mut builder = http1::Builder::new();
-    builder.timer(TokioTimer::new()).keep_alive(true).header_read_timeout(Duration::from_secs(30));
+    // No header-read timeout: the mock serves loopback clients, and a timer armed for
+    // every request head costs more than a slow-header attack could here.
+    builder.timer(TokioTimer::new()).keep_alive(true).header_read_timeout(None);
     let conn = builder.serve_connection(io, service);
     tokio::pin!(conn);
     let mut shutdown = shared.shutdown.subscribe();

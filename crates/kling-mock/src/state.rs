@@ -5,7 +5,8 @@
 //! token-expiry memory) and `journal`. Neither is held across an `.await`.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 
 use kling_api::jwt;
 use kling_api::types::TaskStatus;
@@ -116,7 +117,11 @@ pub(crate) struct Shared {
     pub(crate) clock: Clock,
     pub(crate) core: Mutex<Core>,
     pub(crate) journal: Mutex<Journal>,
-    pub(crate) tokens: Mutex<crate::auth::TokenCache>,
+    pub(crate) tokens: RwLock<crate::auth::TokenCache>,
+    /// Whether the fault plan has rules: requests skip the `core` lock when it has none.
+    pub(crate) faults_active: AtomicBool,
+    /// Whether any account has a request-rate limit, likewise.
+    pub(crate) rate_limited: bool,
     pub(crate) signer: UrlSigner,
     pub(crate) http: reqwest::Client,
     /// Wakes the lifecycle driver (a task was created, or the clock moved).
@@ -228,6 +233,8 @@ impl MockState {
             .user_agent(concat!("kling-mock/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| MockError::Runtime(format!("cannot build the callback HTTP client: {e}")))?;
+        let faults_active = !config.faults.rules.is_empty();
+        let rate_limited = config.accounts.iter().any(|a| a.requests_per_second.is_some());
         let core = Core::new(&config, clock.now_ms());
         let journal = Journal::new(config.journal_capacity);
         let (shutdown, _) = watch::channel(false);
@@ -238,7 +245,9 @@ impl MockState {
                 clock,
                 core: Mutex::new(core),
                 journal: Mutex::new(journal),
-                tokens: Mutex::default(),
+                tokens: RwLock::default(),
+                faults_active: AtomicBool::new(faults_active),
+                rate_limited,
                 signer: UrlSigner::random(),
                 http,
                 wake: Notify::new(),
@@ -269,7 +278,9 @@ impl MockState {
         for rule in &plan.rules {
             crate::faults::FaultRule::checked(rule.route.clone(), rule.trigger.clone(), rule.fault.clone())?;
         }
+        let active = !plan.rules.is_empty();
         self.shared.core().faults = FaultEngine::new(plan, self.shared.config.seed);
+        self.shared.faults_active.store(active, Ordering::SeqCst);
         Ok(())
     }
 
@@ -332,6 +343,7 @@ impl MockState {
             core.tasks.clear();
             *core = fresh;
         }
+        shared.faults_active.store(!shared.config.faults.rules.is_empty(), Ordering::SeqCst);
         lock(&shared.journal).clear();
         shared.wake.notify_one();
     }
