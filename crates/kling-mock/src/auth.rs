@@ -20,7 +20,7 @@ use kling_api::jwt::{self, AuthError, Decoded};
 
 use crate::envelope::ApiError;
 use crate::faults::FiredFault;
-use crate::journal::{JwtSummary, Text, compact_map, token_fingerprint};
+use crate::journal::{JwtSummary, compact_map, token_fingerprint};
 use crate::observe::RequestCtx;
 use crate::state::Shared;
 
@@ -182,7 +182,7 @@ fn summary(shared: &Shared, token: &Decoded, fingerprint: String) -> JwtSummary 
 /// The header with credentials replaced by placeholders: `Bearer <jwt>`,
 /// `bearer <jwt>`, `Bearer  <jwt>`, `<jwt>`, `Bearer <secret-key>`, `Token <opaque:40>`.
 /// Enough to judge the format, nothing to steal.
-pub(crate) fn shape(value: &str, shared: &Shared) -> Text {
+pub(crate) fn shape(value: &str, shared: &Shared) -> Cow<'static, str> {
     let is_token_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '=' | '+' | '/');
     let looks_like_jwt = |run: &str| run.len() >= 16 && run.bytes().filter(|&b| b == b'.').count() == 2;
     // The header every well-behaved client sends, answered without building a string.

@@ -55,7 +55,7 @@ async fn attempts(shared: &Shared, url: &str, task: &Task) {
             shared.clock.now_secs(),
         );
         entry.task_id = Some(task.task_id.clone());
-        entry.task_status = Some(task.task_status.as_str().into());
+        entry.task_status = Some(task.task_status.as_str().to_owned());
         let result = shared
             .http
             .post(url)

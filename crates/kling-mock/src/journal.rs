@@ -8,7 +8,6 @@
 //! fingerprint of the token, never its signature nor any secret key; request bodies
 //! are summarised (keys and small values, with JSON types preserved), never stored.
 
-use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -17,10 +16,6 @@ use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
 use crate::faults::FiredFault;
-
-/// Text in a record: mostly one of a few fixed words (methods, routes, statuses),
-/// which are then borrowed rather than allocated for every record.
-pub type Text = Cow<'static, str>;
 
 /// What a record is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -51,7 +46,7 @@ pub struct JournalEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conn: Option<u64>,
     /// HTTP method.
-    pub method: Text,
+    pub method: String,
     /// The path (for callbacks: the whole `callback_url`).
     pub path: String,
     /// The raw query string, when there was one.
@@ -59,10 +54,10 @@ pub struct JournalEntry {
     pub query: Option<String>,
     /// What the route is: `create`, `query`, `list`, `costs`, `download`, `callback`,
     /// or `unknown`.
-    pub route: Text,
+    pub route: String,
     /// The task resource (`videos/text2video`...), for task routes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<Text>,
+    pub resource: Option<String>,
     /// The HTTP status the mock answered, or would have answered when a connection
     /// fault swallowed the answer; `None` when there was none (client gone, delivery
     /// error).
@@ -84,7 +79,7 @@ pub struct JournalEntry {
     /// The `Authorization` header's shape with the token replaced by `<jwt>` (or
     /// `<opaque:N>` for other credentials), e.g. `Bearer <jwt>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization: Option<Text>,
+    pub authorization: Option<String>,
     /// The JWT's decoded header and claims, when it decoded.
     /// Shared between the records of requests that sent the same token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -106,7 +101,7 @@ pub struct JournalEntry {
     pub task_id: Option<String>,
     /// The task's status in the answer (or in the callback).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub task_status: Option<Text>,
+    pub task_status: Option<String>,
     /// Details of a CDN download.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cdn: Option<CdnSummary>,
@@ -312,16 +307,6 @@ pub(crate) fn compact_map(map: &Map<String, Value>) -> Map<String, Value> {
     map.iter().take(32).map(|(k, v)| (clip(k, 64), small_value(v))).collect()
 }
 
-/// A method name as text: the common ones borrowed.
-fn text(method: &str) -> Text {
-    match method {
-        "GET" => Cow::Borrowed("GET"),
-        "POST" => Cow::Borrowed("POST"),
-        "HEAD" => Cow::Borrowed("HEAD"),
-        other => Cow::Owned(other.to_owned()),
-    }
-}
-
 /// The ring buffer.
 #[derive(Debug)]
 pub(crate) struct Journal {
@@ -393,10 +378,10 @@ impl JournalEntry {
             t_ms,
             duration_ms: 0.0,
             conn: None,
-            method: text(method),
+            method: method.to_owned(),
             path: path.to_owned(),
             query: None,
-            route: Cow::Borrowed(route),
+            route: route.to_owned(),
             resource: None,
             status: None,
             code: None,

@@ -69,7 +69,7 @@ pub use faults::{
     DEFAULT_FAIL_MESSAGE, Fault, FaultPlan, FaultRule, FaultStatus, FiredFault, Route, RuleStatus, Trigger,
 };
 pub use journal::{
-    BodySummary, CallbackSummary, CdnSummary, EntryKind, JournalEntry, JournalQuery, JwtSummary, Text, fingerprint,
+    BodySummary, CallbackSummary, CdnSummary, EntryKind, JournalEntry, JournalQuery, JwtSummary, fingerprint,
     token_fingerprint,
 };
 pub use kling_api::codes::ErrorCode;

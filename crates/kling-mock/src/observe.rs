@@ -39,7 +39,7 @@ pub(crate) struct Draft {
     pub(crate) kind: EntryKind,
     pub(crate) route: &'static str,
     pub(crate) resource: Option<&'static str>,
-    pub(crate) authorization: Option<crate::journal::Text>,
+    pub(crate) authorization: Option<Cow<'static, str>>,
     pub(crate) jwt: Option<Arc<JwtSummary>>,
     pub(crate) auth_error: Option<String>,
     pub(crate) account: Option<String>,
@@ -261,16 +261,16 @@ fn fill(entry: &mut JournalEntry, ctx: &RequestCtx) {
     let mut draft = lock(&ctx.0);
     let d = std::mem::take(&mut *draft);
     entry.kind = d.kind;
-    entry.route = Cow::Borrowed(d.route);
-    entry.resource = d.resource.map(Cow::Borrowed);
-    entry.authorization = d.authorization;
+    d.route.clone_into(&mut entry.route);
+    entry.resource = d.resource.map(str::to_owned);
+    entry.authorization = d.authorization.map(Cow::into_owned);
     entry.jwt = d.jwt;
     entry.auth_error = d.auth_error;
     entry.account = d.account;
     entry.body = d.body;
     entry.fault = d.fault;
     entry.task_id = d.task_id;
-    entry.task_status = d.task_status.map(Cow::Borrowed);
+    entry.task_status = d.task_status.map(str::to_owned);
     entry.cdn = d.cdn;
 }
 
