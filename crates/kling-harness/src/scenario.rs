@@ -205,6 +205,9 @@ impl Scenario {
     pub fn mock_config(&self, access_key: &str, secret_key: &str) -> MockConfig {
         let mut config = MockConfig::default()
             .with_credentials(access_key, secret_key)
+            // Room for a client that polls without sleeping for a whole deadline: the
+            // judges need the journal from the first request on.
+            .with_journal_capacity(100_000)
             .with_task_seconds(TASK_SECONDS)
             .with_faults(self.fault_plan());
         match self.id {

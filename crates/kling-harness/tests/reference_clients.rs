@@ -11,7 +11,7 @@
 //! Nothing here asserts a tight time; the judges' thresholds carry the margins.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
@@ -221,7 +221,7 @@ fn assert_defect(file: &str) {
         .map(|c| format!("{} {:?}", c.id, c.verdict))
         .collect();
     assert!(others.is_empty(), "{file}: only {check} may fall short, but also {others:?}:\n{}", rendered(&report));
-    let expected_exit = if *verdict == Verdict::Fail { 1 } else { 0 };
+    let expected_exit = u8::from(*verdict == Verdict::Fail);
     assert_eq!(report.exit_code(), expected_exit, "{file}");
 }
 
@@ -243,7 +243,7 @@ fn every_check_that_can_fail_has_a_defect_client_and_every_defect_file_is_tested
     let mut files: Vec<String> = std::fs::read_dir(fixtures().join("python"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|f| f.starts_with("defect_") && f.ends_with(".py"))
+        .filter(|f| f.starts_with("defect_") && Path::new(f).extension().is_some_and(|e| e == "py"))
         .collect();
     files.sort();
     let mut tested: Vec<String> = DEFECTS.iter().map(|d| d.0.to_owned()).collect();

@@ -68,9 +68,7 @@ pub(crate) fn no_secret_in_output(runs: &[&ScenarioRun]) -> Judgement {
         Some(if leaks.is_empty() {
             // A client that never called the API never handled a token: its silence
             // proves nothing about how it logs one.
-            if run.api().next().is_none() {
-                return None;
-            }
+            run.api().next()?;
             Judgement::pass(vec![tagged(run, format!("{scanned}: no secret key, no full token"))])
         } else {
             let total = leaks.len();

@@ -14,7 +14,7 @@ use kling_harness::{ClientCommand, HarnessError, Interrupt, Options, Progress, S
 use crate::args::{CheckArgs, ReportFormat};
 use crate::exit::Exit;
 
-pub(crate) fn run(args: CheckArgs) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
     if args.list {
         super::write_output(args.output.as_deref(), &list())?;
         return Ok(Exit::Clean);

@@ -15,7 +15,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Rules(args) => rules::list(&args),
         Command::Explain(args) => rules::explain(&args),
         Command::Mock(args) => mock::run(args),
-        Command::Check(args) => check::run(args),
+        Command::Check(args) => check::run(&args),
         Command::Audit(args) => audit::run(args),
     }
 }
