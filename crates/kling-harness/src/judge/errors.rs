@@ -59,13 +59,18 @@ pub(crate) fn retry_cap(runs: &[&ScenarioRun]) -> Judgement {
     })
 }
 
-/// What makes an answer final: 400, 401 other than 1004, 403, 1102, 1301.
+/// What makes an answer final: 400, 401 other than 1004, 403, and the 429s the code
+/// table calls final (1102 above all). 404 is not on SPEC's list: looking a task up by
+/// `external_task_id` again after a second network error is fair.
 fn final_error(e: &JournalEntry) -> Option<&'static str> {
     if !e.completed {
         return None;
     }
     match (e.status?, e.code) {
         (429, Some(1102)) => Some("no credits: final although HTTP 429"),
+        (429, Some(code)) if kling_api::ErrorCode::from_code(code).is_some_and(|c| !c.is_retryable()) => {
+            Some("an account refusal: final although HTTP 429")
+        }
         (400, Some(1301)) => Some("content policy"),
         (400, _) => Some("a bad request"),
         (401, Some(1004)) => None,
@@ -395,6 +400,15 @@ mod tests {
         expired.code = Some(1004);
         let j = no_retry_final(&[&fake::run("token-expiry", vec![expired.clone(), expired], 0, 2.0)]);
         assert_eq!(j.verdict, Verdict::NotExercised);
+        // Other final 429s count; 1302 and 404 do not.
+        let whitelist = fake::create(0.1, 429, 1304);
+        let j = no_retry_final(&[&fake::run("happy", vec![whitelist.clone(), whitelist], 1, 2.0)]);
+        assert_eq!(j.verdict, Verdict::Fail, "{j:?}");
+        let limited = fake::create(0.1, 429, 1302);
+        let mut missing = fake::query(0.2, "submitted");
+        (missing.status, missing.code) = (Some(404), Some(1203));
+        let runs = fake::run("happy", vec![limited.clone(), limited, missing.clone(), missing], 0, 2.0);
+        assert_eq!(no_retry_final(&[&runs]).verdict, Verdict::NotExercised);
     }
 
     #[test]
