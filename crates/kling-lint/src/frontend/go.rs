@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 use super::builder::{Builder, parse_number, unescape};
-use super::ts::{field_children, header_span, named_children, span, text};
+use super::ts::{Nodes, field_children, header_span, named_children, span, text};
 use crate::facts::{
     Arg, Arm, BinOp, Conditional, DeclKind, Entry, ExitKind, ExprId, ExprKind, Facts, FieldDecl, Function, Import,
     Level, LoopKind, MapKind, Param, Span, TypeDecl, TypeKind, UnOp,
@@ -32,6 +32,11 @@ struct Lower<'s> {
 impl<'s> Lower<'s> {
     fn text(&self, node: Node<'_>) -> &'s str {
         text(node, self.src)
+    }
+
+    /// The child of `node` in field `name` (field ids cached; see [`super::ts::field`]).
+    fn field<'t>(&self, node: Node<'t>, name: &'static str) -> Option<Node<'t>> {
+        super::ts::field(node, crate::lang::Lang::Go, name)
     }
 
     /// Lower an optional child, or stand in an opaque expression where it is missing.
@@ -66,7 +71,7 @@ impl<'s> Lower<'s> {
             "type_declaration" => self.types(node),
             "short_var_declaration" => self.assignment(node, DeclKind::Let),
             "assignment_statement" => {
-                let op = node.child_by_field_name("operator").map_or("=", |o| self.text(o));
+                let op = self.field(node, "operator").map_or("=", |o| self.text(o));
                 self.assignment(node, if op == "=" { DeclKind::Assign } else { DeclKind::Augmented });
             }
             "expression_statement"
@@ -86,7 +91,9 @@ impl<'s> Lower<'s> {
             "return_statement" => {
                 let values: Vec<ExprId> = named_children(node)
                     .into_iter()
-                    .flat_map(|l| if l.kind() == "expression_list" { named_children(l) } else { vec![l] })
+                    .flat_map(
+                        |l| if l.kind() == "expression_list" { named_children(l) } else { smallvec::smallvec![l] },
+                    )
                     .map(|e| self.expr(e))
                     .collect();
                 let value = match values.len() {
@@ -133,9 +140,9 @@ impl<'s> Lower<'s> {
             }
         }
         for spec in specs {
-            let Some(path) = spec.child_by_field_name("path") else { continue };
+            let Some(path) = self.field(spec, "path") else { continue };
             let module = self.string_value(path);
-            let local = match spec.child_by_field_name("name") {
+            let local = match self.field(spec, "name") {
                 Some(n) => self.text(n).to_owned(),
                 None => default_package_name(&module).to_owned(),
             };
@@ -153,9 +160,9 @@ impl<'s> Lower<'s> {
             match c.kind() {
                 "var_spec" | "const_spec" => {
                     let names = field_children(c, "name");
-                    let values: Vec<Node<'_>> = c
-                        .child_by_field_name("value")
-                        .map(|v| if v.kind() == "expression_list" { named_children(v) } else { vec![v] })
+                    let values: Nodes<'_> = self
+                        .field(c, "value")
+                        .map(|v| if v.kind() == "expression_list" { named_children(v) } else { smallvec::smallvec![v] })
                         .unwrap_or_default();
                     let lowered: Vec<ExprId> = values.iter().map(|v| self.expr(*v)).collect();
                     for (i, n) in names.iter().enumerate() {
@@ -172,8 +179,8 @@ impl<'s> Lower<'s> {
     }
 
     fn assignment(&mut self, node: Node<'_>, decl: DeclKind) {
-        let lefts: Vec<Node<'_>> = node.child_by_field_name("left").map(named_children).unwrap_or_default();
-        let rights: Vec<Node<'_>> = node.child_by_field_name("right").map(named_children).unwrap_or_default();
+        let lefts: Nodes<'_> = self.field(node, "left").map(named_children).unwrap_or_default();
+        let rights: Nodes<'_> = self.field(node, "right").map(named_children).unwrap_or_default();
         let values: Vec<ExprId> = rights.iter().map(|r| self.expr(*r)).collect();
         for (i, l) in lefts.iter().enumerate() {
             let target = self.expr(*l);
@@ -184,13 +191,13 @@ impl<'s> Lower<'s> {
 
     fn function(&mut self, node: Node<'_>) -> ExprId {
         let sp = span(node);
-        let name = node.child_by_field_name("name").map(|n| self.text(n).to_owned());
-        let class = node.child_by_field_name("receiver").and_then(|r| {
+        let name = self.field(node, "name").map(|n| self.text(n).to_owned());
+        let class = self.field(node, "receiver").and_then(|r| {
             let t = self.text(r);
             t.split(|c: char| !c.is_alphanumeric() && c != '_').filter(|w| !w.is_empty()).next_back().map(str::to_owned)
         });
-        let params = node.child_by_field_name("parameters").map(|p| self.params(p)).unwrap_or_default();
-        let body = node.child_by_field_name("body");
+        let params = self.field(node, "parameters").map(|p| self.params(p)).unwrap_or_default();
+        let body = self.field(node, "body");
         let is_init = name.as_deref() == Some("init") && class.is_none() && node.kind() == "function_declaration";
         let function = Function {
             name: name.map(Into::into),
@@ -231,8 +238,8 @@ impl<'s> Lower<'s> {
             if spec.kind() != "type_spec" {
                 continue;
             }
-            let name = spec.child_by_field_name("name").map_or_else(String::new, |n| self.text(n).to_owned());
-            let Some(ty) = spec.child_by_field_name("type") else { continue };
+            let name = self.field(spec, "name").map_or_else(String::new, |n| self.text(n).to_owned());
+            let Some(ty) = self.field(spec, "type") else { continue };
             if ty.kind() != "struct_type" {
                 continue;
             }
@@ -242,8 +249,8 @@ impl<'s> Lower<'s> {
                     if field.kind() != "field_declaration" {
                         continue;
                     }
-                    let ty_text = field.child_by_field_name("type").map_or("", |t| self.text(t));
-                    let tag = field.child_by_field_name("tag").map(|t| self.text(t).to_owned());
+                    let ty_text = self.field(field, "type").map_or("", |t| self.text(t));
+                    let tag = self.field(field, "tag").map(|t| self.text(t).to_owned());
                     for n in field_children(field, "name") {
                         let go_name = self.text(n).to_owned();
                         let wire = tag.as_deref().and_then(json_tag_name);
@@ -285,18 +292,18 @@ impl<'s> Lower<'s> {
         let mut current = Some(node);
         let mut first = None;
         while let Some(ifn) = current.take() {
-            if let Some(init) = ifn.child_by_field_name("initializer") {
+            if let Some(init) = self.field(ifn, "initializer") {
                 self.stmt(init);
             }
-            let cond = ifn.child_by_field_name("condition").map(|c| self.expr(c));
-            if let (Some(c), Some(body)) = (cond, ifn.child_by_field_name("consequence")) {
+            let cond = self.field(ifn, "condition").map(|c| self.expr(c));
+            if let (Some(c), Some(body)) = (cond, self.field(ifn, "consequence")) {
                 first.get_or_insert(c);
                 arms.push(Arm { test: c, body: span(body) });
                 self.b.push_guard(c, false, at);
                 self.stmt(body);
                 self.b.pop_guard();
             }
-            match ifn.child_by_field_name("alternative") {
+            match self.field(ifn, "alternative") {
                 Some(alt) if alt.kind() == "if_statement" => current = Some(alt),
                 Some(alt) => {
                     otherwise = Some(span(alt));
@@ -316,26 +323,26 @@ impl<'s> Lower<'s> {
     }
 
     fn for_loop(&mut self, node: Node<'_>) {
-        let body = node.child_by_field_name("body");
+        let body = self.field(node, "body");
         let header = header_span(node, body, self.src);
         let body_span = body.map_or(span(node), span);
         let head = named_children(node).into_iter().find(|c| Some(c.id()) != body.map(|b| b.id()));
         match head {
             None => self.b.add_loop(LoopKind::Infinite, None, None, header, body_span),
             Some(h) if h.kind() == "for_clause" => {
-                if let Some(init) = h.child_by_field_name("initializer") {
+                if let Some(init) = self.field(h, "initializer") {
                     self.stmt(init);
                 }
-                let cond = h.child_by_field_name("condition").map(|c| self.expr(c));
-                if let Some(u) = h.child_by_field_name("update") {
+                let cond = self.field(h, "condition").map(|c| self.expr(c));
+                if let Some(u) = self.field(h, "update") {
                     self.stmt(u);
                 }
                 let kind = if cond.is_some() { LoopKind::While } else { LoopKind::Infinite };
                 self.b.add_loop(kind, cond, None, header, body_span);
             }
             Some(h) if h.kind() == "range_clause" => {
-                let iter = h.child_by_field_name("right").map(|r| self.expr(r));
-                if let Some(left) = h.child_by_field_name("left") {
+                let iter = self.field(h, "right").map(|r| self.expr(r));
+                if let Some(left) = self.field(h, "left") {
                     for n in named_children(left) {
                         let t = self.expr(n);
                         self.b.assign(t, None, span(h), DeclKind::Let);
@@ -356,21 +363,19 @@ impl<'s> Lower<'s> {
 
     fn switch(&mut self, node: Node<'_>) {
         let sp = span(node);
-        if let Some(init) = node.child_by_field_name("initializer") {
+        if let Some(init) = self.field(node, "initializer") {
             self.stmt(init);
         }
-        let subject = node.child_by_field_name("value").map(|v| self.expr(v));
+        let subject = self.field(node, "value").map(|v| self.expr(v));
         let mut arms = Vec::new();
         let mut otherwise = None;
         self.b.push_breakable(false);
         for case in named_children(node) {
-            let body: Vec<Node<'_>> =
-                named_children(case).into_iter().filter(|c| c.kind() == "statement_list").collect();
+            let body: Nodes<'_> = named_children(case).into_iter().filter(|c| c.kind() == "statement_list").collect();
             let body_span = body.first().map_or(span(case), |b| span(*b));
             match case.kind() {
                 "expression_case" => {
-                    let values: Vec<Node<'_>> =
-                        case.child_by_field_name("value").map(named_children).unwrap_or_default();
+                    let values: Nodes<'_> = self.field(case, "value").map(named_children).unwrap_or_default();
                     for v in values {
                         let value = self.expr(v);
                         let test = match subject {
@@ -398,12 +403,11 @@ impl<'s> Lower<'s> {
     fn select(&mut self, node: Node<'_>) {
         self.b.push_breakable(false);
         for case in named_children(node) {
-            let comm = case.child_by_field_name("communication").map(|c| {
-                let inner = c.child_by_field_name("right").unwrap_or(c);
+            let comm = self.field(case, "communication").map(|c| {
+                let inner = self.field(c, "right").unwrap_or(c);
                 self.expr(inner)
             });
-            let stmts: Vec<Node<'_>> =
-                named_children(case).into_iter().filter(|c| c.kind() == "statement_list").collect();
+            let stmts: Nodes<'_> = named_children(case).into_iter().filter(|c| c.kind() == "statement_list").collect();
             if let Some(g) = comm {
                 self.b.push_guard(g, false, span(node));
             }
@@ -453,19 +457,19 @@ impl<'s> Lower<'s> {
             "selector_expression" | "qualified_type" => {
                 let (obj, field) =
                     if node.kind() == "qualified_type" { ("package", "name") } else { ("operand", "field") };
-                let object = self.opt_expr(node.child_by_field_name(obj), sp);
-                let f = node.child_by_field_name(field).map(|f| self.text(f).to_owned()).unwrap_or_default();
+                let object = self.opt_expr(self.field(node, obj), sp);
+                let f = self.field(node, field).map(|f| self.text(f).to_owned()).unwrap_or_default();
                 self.b.expr(ExprKind::Member(object, f.into()), sp)
             }
             "index_expression" => {
-                let object = self.opt_expr(node.child_by_field_name("operand"), sp);
-                let index = self.opt_expr(node.child_by_field_name("index"), sp);
+                let object = self.opt_expr(self.field(node, "operand"), sp);
+                let index = self.opt_expr(self.field(node, "index"), sp);
                 self.b.expr(ExprKind::Index(object, index), sp)
             }
             "call_expression" => {
-                let callee = self.opt_expr(node.child_by_field_name("function"), sp);
+                let callee = self.opt_expr(self.field(node, "function"), sp);
                 let mut args = Vec::new();
-                if let Some(a) = node.child_by_field_name("arguments") {
+                if let Some(a) = self.field(node, "arguments") {
                     let variadic = self.text(a).trim_end_matches(')').trim_end().ends_with("...");
                     let items = named_children(a);
                     let n = items.len();
@@ -483,8 +487,8 @@ impl<'s> Lower<'s> {
                 None => self.b.other(sp),
             },
             "unary_expression" => {
-                let op = node.child_by_field_name("operator").map_or("", |o| self.text(o));
-                let operand = self.opt_expr(node.child_by_field_name("operand"), sp);
+                let op = self.field(node, "operator").map_or("", |o| self.text(o));
+                let operand = self.opt_expr(self.field(node, "operand"), sp);
                 match op {
                     // Taking an address or dereferencing does not change what a value is.
                     "&" | "*" => operand,
@@ -499,7 +503,7 @@ impl<'s> Lower<'s> {
                 }
             }
             "binary_expression" => {
-                let op = match node.child_by_field_name("operator").map_or("", |o| self.text(o)) {
+                let op = match self.field(node, "operator").map_or("", |o| self.text(o)) {
                     "+" => BinOp::Add,
                     "-" => BinOp::Sub,
                     "*" => BinOp::Mul,
@@ -515,11 +519,11 @@ impl<'s> Lower<'s> {
                     "||" => BinOp::Or,
                     _ => BinOp::Other,
                 };
-                let l = self.opt_expr(node.child_by_field_name("left"), sp);
-                let r = self.opt_expr(node.child_by_field_name("right"), sp);
+                let l = self.opt_expr(self.field(node, "left"), sp);
+                let r = self.opt_expr(self.field(node, "right"), sp);
                 self.b.expr(ExprKind::Binary(op, l, r), sp)
             }
-            "type_conversion_expression" | "type_assertion_expression" => match node.child_by_field_name("operand") {
+            "type_conversion_expression" | "type_assertion_expression" => match self.field(node, "operand") {
                 Some(o) => self.expr(o),
                 None => self.b.other(sp),
             },
@@ -542,14 +546,14 @@ impl<'s> Lower<'s> {
 
     fn composite(&mut self, node: Node<'_>) -> ExprId {
         let sp = span(node);
-        let ty = node.child_by_field_name("type");
+        let ty = self.field(node, "type");
         let sequence =
             matches!(ty.map_or("", |t| t.kind()), "slice_type" | "array_type" | "implicit_length_array_type");
         let kind = match ty {
             Some(t) if t.kind() != "map_type" => MapKind::Struct(self.text(t).into()),
             _ => MapKind::Literal,
         };
-        match node.child_by_field_name("body") {
+        match self.field(node, "body") {
             Some(body) => self.literal_value(body, kind, sequence, sp),
             None => self.b.expr(ExprKind::List(Box::new([])), sp),
         }
@@ -567,8 +571,7 @@ impl<'s> Lower<'s> {
             let items: Vec<ExprId> = elements
                 .into_iter()
                 .map(|e| {
-                    let value =
-                        if e.kind() == "keyed_element" { e.child_by_field_name("value").unwrap_or(e) } else { e };
+                    let value = if e.kind() == "keyed_element" { self.field(e, "value").unwrap_or(e) } else { e };
                     self.element(value)
                 })
                 .collect();
@@ -579,7 +582,7 @@ impl<'s> Lower<'s> {
             if el.kind() != "keyed_element" {
                 continue;
             }
-            let (Some(k), Some(v)) = (el.child_by_field_name("key"), el.child_by_field_name("value")) else { continue };
+            let (Some(k), Some(v)) = (self.field(el, "key"), self.field(el, "value")) else { continue };
             let k_inner = named_children(k).first().copied().unwrap_or(k);
             let key = match k_inner.kind() {
                 "interpreted_string_literal" | "raw_string_literal" => Some(self.string_value(k_inner)),

@@ -5,15 +5,15 @@
 use tree_sitter::Node;
 
 use super::builder::{Builder, parse_number, positional, unescape};
-use super::ts::{field_children, header_span, named_children, span, text};
+use super::ts::{Nodes, field_children, header_span, named_children, span, text};
 use crate::facts::{
     Arg, Arm, BinOp, Conditional, DeclKind, Entry, ExitKind, ExprId, ExprKind, Facts, FieldDecl, Function, Import,
     Level, LoopKind, MapKind, Param, Part, Span, TypeDecl, TypeKind, UnOp,
 };
 use crate::lang::Lang;
 
-pub(crate) fn lower(root: Node<'_>, src: &str, _lang: Lang) -> Facts {
-    let mut lw = Lower { b: Builder::new(), src };
+pub(crate) fn lower(root: Node<'_>, src: &str, lang: Lang) -> Facts {
+    let mut lw = Lower { b: Builder::new(), src, lang };
     lw.stmts(root);
     lw.b.finish()
 }
@@ -21,11 +21,18 @@ pub(crate) fn lower(root: Node<'_>, src: &str, _lang: Lang) -> Facts {
 struct Lower<'s> {
     b: Builder,
     src: &'s str,
+    /// JavaScript, TypeScript or TSX: their grammars number fields differently.
+    lang: Lang,
 }
 
 impl<'s> Lower<'s> {
     fn text(&self, node: Node<'_>) -> &'s str {
         text(node, self.src)
+    }
+
+    /// The child of `node` in field `name` (field ids cached; see [`super::ts::field`]).
+    fn field<'t>(&self, node: Node<'t>, name: &'static str) -> Option<Node<'t>> {
+        super::ts::field(node, self.lang, name)
     }
 
     /// Lower an optional child, or stand in an opaque expression where it is missing.
@@ -63,7 +70,7 @@ impl<'s> Lower<'s> {
             }
             "lexical_declaration" | "variable_declaration" => self.declaration(node),
             "export_statement" => {
-                if let Some(d) = node.child_by_field_name("declaration") {
+                if let Some(d) = self.field(node, "declaration") {
                     self.stmt(d);
                 } else {
                     for c in named_children(node) {
@@ -84,8 +91,8 @@ impl<'s> Lower<'s> {
                     let mut cursor = node.walk();
                     node.children(&mut cursor).any(|c| c.kind() == "static")
                 };
-                let name = node.child_by_field_name("name").or_else(|| node.child_by_field_name("property"));
-                let value = node.child_by_field_name("value");
+                let name = self.field(node, "name").or_else(|| self.field(node, "property"));
+                let value = self.field(node, "value");
                 // Static fields are initialised once, when the class is defined.
                 // Instance fields per object: lowered as the body of an unnamed method
                 // of the class, the way a constructor would set them, so that
@@ -123,8 +130,8 @@ impl<'s> Lower<'s> {
             }
             "if_statement" => self.if_chain(node),
             "while_statement" => {
-                let cond_node = node.child_by_field_name("condition");
-                let body = node.child_by_field_name("body");
+                let cond_node = self.field(node, "condition");
+                let body = self.field(node, "body");
                 let inner = cond_node.map(unparen);
                 let infinite = inner.is_some_and(|c| c.kind() == "true" || self.text(c) == "1");
                 let cond = if infinite { None } else { inner.map(|c| self.expr(c)) };
@@ -134,8 +141,8 @@ impl<'s> Lower<'s> {
                 self.b.end_loop();
             }
             "do_statement" => {
-                let body = node.child_by_field_name("body");
-                let cond = node.child_by_field_name("condition").map(unparen);
+                let body = self.field(node, "body");
+                let cond = self.field(node, "condition").map(unparen);
                 let infinite = cond.is_some_and(|c| c.kind() == "true");
                 let cond_id = if infinite { None } else { cond.map(|c| self.expr(c)) };
                 // Report a do-while at its `while (...)` tail, which is what bounds it.
@@ -149,8 +156,8 @@ impl<'s> Lower<'s> {
                 self.b.end_loop();
             }
             "for_statement" => {
-                let body = node.child_by_field_name("body");
-                if let Some(init) = node.child_by_field_name("initializer") {
+                let body = self.field(node, "body");
+                if let Some(init) = self.field(node, "initializer") {
                     self.stmt(init);
                 }
                 let cond = field_children(node, "condition")
@@ -164,7 +171,7 @@ impl<'s> Lower<'s> {
                     };
                     self.expr(inner)
                 });
-                if let Some(inc) = node.child_by_field_name("increment") {
+                if let Some(inc) = self.field(node, "increment") {
                     self.expr(inc);
                 }
                 let kind = if cond_id.is_some() { LoopKind::While } else { LoopKind::Infinite };
@@ -173,9 +180,9 @@ impl<'s> Lower<'s> {
                 self.b.end_loop();
             }
             "for_in_statement" => {
-                let body = node.child_by_field_name("body");
-                let iter = node.child_by_field_name("right").map(|r| self.expr(r));
-                if let Some(left) = node.child_by_field_name("left") {
+                let body = self.field(node, "body");
+                let iter = self.field(node, "right").map(|r| self.expr(r));
+                if let Some(left) = self.field(node, "left") {
                     self.bind_pattern(left, None, span(node), DeclKind::Let);
                 }
                 self.b.add_loop(
@@ -190,15 +197,15 @@ impl<'s> Lower<'s> {
             }
             "switch_statement" => self.switch(node),
             "try_statement" => {
-                if let (Some(b), Some(h)) = (node.child_by_field_name("body"), node.child_by_field_name("handler")) {
+                if let (Some(b), Some(h)) = (self.field(node, "body"), self.field(node, "handler")) {
                     let func = self.b.func;
                     self.b.facts.handlers.push(crate::facts::Handler { body: span(b), handler: span(h), func });
                 }
-                self.body(node.child_by_field_name("body"));
-                if let Some(h) = node.child_by_field_name("handler") {
-                    self.body(h.child_by_field_name("body"));
+                self.body(self.field(node, "body"));
+                if let Some(h) = self.field(node, "handler") {
+                    self.body(self.field(h, "body"));
                 }
-                self.body(node.child_by_field_name("finalizer"));
+                self.body(self.field(node, "finalizer"));
             }
             "return_statement" => {
                 let value = named_children(node).first().map(|e| self.expr(*e));
@@ -211,11 +218,11 @@ impl<'s> Lower<'s> {
                 let value = named_children(node).first().map(|e| self.expr(*e));
                 self.b.exit(ExitKind::Throw, value, span(node));
             }
-            "break_statement" => self.b.break_(span(node), node.child_by_field_name("label").is_some()),
+            "break_statement" => self.b.break_(span(node), self.field(node, "label").is_some()),
             "continue_statement" => self.b.exit(ExitKind::Continue, None, span(node)),
             "import_statement" => self.import(node),
             "interface_declaration" | "type_alias_declaration" => self.type_decl(node),
-            "labeled_statement" => self.body(node.child_by_field_name("body")),
+            "labeled_statement" => self.body(self.field(node, "body")),
             "comment" | "empty_statement" | "debugger_statement" | "hash_bang_line" => {}
             k if k.ends_with("_declaration") && !k.starts_with("function") => {
                 // Enums, modules, ambient declarations: look inside for code.
@@ -233,7 +240,7 @@ impl<'s> Lower<'s> {
     }
 
     fn declaration(&mut self, node: Node<'_>) {
-        let decl = match node.child_by_field_name("kind").map(|k| self.text(k)) {
+        let decl = match self.field(node, "kind").map(|k| self.text(k)) {
             Some("const") => DeclKind::Const,
             _ if node.kind() == "variable_declaration" => DeclKind::Let,
             _ => DeclKind::Let,
@@ -242,8 +249,8 @@ impl<'s> Lower<'s> {
             if d.kind() != "variable_declarator" {
                 continue;
             }
-            let name = d.child_by_field_name("name");
-            let value = d.child_by_field_name("value");
+            let name = self.field(d, "name");
+            let value = self.field(d, "value");
             let v = value.map(|v| {
                 // `const sleep = (ms) => ...` names the function.
                 if matches!(v.kind(), "arrow_function" | "function_expression" | "function") {
@@ -282,7 +289,7 @@ impl<'s> Lower<'s> {
                             self.b.assign(t, read, at, decl);
                         }
                         "pair_pattern" => {
-                            let key = c.child_by_field_name("key").and_then(|k| match k.kind() {
+                            let key = self.field(c, "key").and_then(|k| match k.kind() {
                                 "property_identifier" | "number" => Some(self.text(k).to_owned()),
                                 "string" => Some(self.string_value(k)),
                                 _ => None,
@@ -291,15 +298,15 @@ impl<'s> Lower<'s> {
                                 (Some(v), Some(key)) => Some(self.b.expr(ExprKind::Member(v, key.into()), span(c))),
                                 _ => None,
                             };
-                            if let Some(target) = c.child_by_field_name("value") {
+                            if let Some(target) = self.field(c, "value") {
                                 self.bind_pattern(target, read, at, decl);
                             }
                         }
                         "object_assignment_pattern" => {
-                            let Some(left) = c.child_by_field_name("left") else { continue };
+                            let Some(left) = self.field(c, "left") else { continue };
                             let key = self.text(left).to_owned();
                             let read = value.map(|v| self.b.expr(ExprKind::Member(v, key.clone().into()), span(left)));
-                            let read = self.with_default(read, c.child_by_field_name("right"), span(c));
+                            let read = self.with_default(read, self.field(c, "right"), span(c));
                             let t = self.b.name(&key, span(left));
                             self.b.assign(t, read, at, decl);
                         }
@@ -316,7 +323,7 @@ impl<'s> Lower<'s> {
                 // Holes (`[, second]`) count: the index advances at every comma.
                 let mut index = 0u32;
                 let mut cursor = pattern.walk();
-                let children: Vec<Node<'_>> = pattern.children(&mut cursor).collect();
+                let children: Nodes<'_> = pattern.children(&mut cursor).collect();
                 for c in children {
                     if c.kind() == "," {
                         index += 1;
@@ -331,8 +338,8 @@ impl<'s> Lower<'s> {
                     });
                     match c.kind() {
                         "assignment_pattern" => {
-                            let read = self.with_default(read, c.child_by_field_name("right"), span(c));
-                            if let Some(left) = c.child_by_field_name("left") {
+                            let read = self.with_default(read, self.field(c, "right"), span(c));
+                            if let Some(left) = self.field(c, "left") {
                                 self.bind_pattern(left, read, at, decl);
                             }
                         }
@@ -346,8 +353,8 @@ impl<'s> Lower<'s> {
                 }
             }
             "assignment_pattern" => {
-                let read = self.with_default(value, pattern.child_by_field_name("right"), span(pattern));
-                if let Some(left) = pattern.child_by_field_name("left") {
+                let read = self.with_default(value, self.field(pattern, "right"), span(pattern));
+                if let Some(left) = self.field(pattern, "left") {
                     self.bind_pattern(left, read, at, decl);
                 }
             }
@@ -373,8 +380,8 @@ impl<'s> Lower<'s> {
     /// Lower a function of any form and return the expression that refers to it.
     fn function(&mut self, node: Node<'_>, name: Option<String>) -> ExprId {
         let sp = span(node);
-        let own_name = node
-            .child_by_field_name("name")
+        let own_name = self
+            .field(node, "name")
             .filter(|n| matches!(n.kind(), "identifier" | "property_identifier" | "private_property_identifier"))
             .map(|n| self.text(n).to_owned());
         let name = own_name.or(name);
@@ -382,12 +389,11 @@ impl<'s> Lower<'s> {
             let mut c = node.walk();
             node.children(&mut c).any(|ch| ch.kind() == "async")
         };
-        let body = node.child_by_field_name("body");
-        let (params, patterns) =
-            match node.child_by_field_name("parameters").or_else(|| node.child_by_field_name("parameter")) {
-                Some(p) => self.params(p),
-                None => (Vec::new(), Vec::new()),
-            };
+        let body = self.field(node, "body");
+        let (params, patterns) = match self.field(node, "parameters").or_else(|| self.field(node, "parameter")) {
+            Some(p) => self.params(p),
+            None => (Vec::new(), Vec::new()),
+        };
         let function = Function {
             name: name.map(Into::into),
             class: None,
@@ -429,10 +435,8 @@ impl<'s> Lower<'s> {
         let mut patterns = Vec::new();
         for p in named_children(node) {
             let (pat, default) = match p.kind() {
-                "required_parameter" | "optional_parameter" => {
-                    (p.child_by_field_name("pattern"), p.child_by_field_name("value"))
-                }
-                "assignment_pattern" => (p.child_by_field_name("left"), p.child_by_field_name("right")),
+                "required_parameter" | "optional_parameter" => (self.field(p, "pattern"), self.field(p, "value")),
+                "assignment_pattern" => (self.field(p, "left"), self.field(p, "right")),
                 "identifier" | "object_pattern" | "array_pattern" => (Some(p), None),
                 "rest_pattern" => (named_children(p).first().copied(), None),
                 _ => (None, None),
@@ -454,13 +458,13 @@ impl<'s> Lower<'s> {
     }
 
     fn class(&mut self, node: Node<'_>) {
-        let name = node.child_by_field_name("name").map_or_else(String::new, |n| self.text(n).to_owned());
+        let name = self.field(node, "name").map_or_else(String::new, |n| self.text(n).to_owned());
         for c in named_children(node) {
             if c.kind() == "class_heritage" {
                 self.expr(c);
             }
         }
-        if let Some(body) = node.child_by_field_name("body") {
+        if let Some(body) = self.field(node, "body") {
             let scope = self.b.enter_class(&name);
             for member in named_children(body) {
                 match member.kind() {
@@ -482,8 +486,8 @@ impl<'s> Lower<'s> {
         let mut first_cond = None;
         // `else if` nests in the tree; flatten the chain into one conditional.
         while let Some(ifn) = current.take() {
-            let cond = ifn.child_by_field_name("condition").map(|c| self.expr(unparen(c)));
-            let consequence = ifn.child_by_field_name("consequence");
+            let cond = self.field(ifn, "condition").map(|c| self.expr(unparen(c)));
+            let consequence = self.field(ifn, "consequence");
             if let (Some(c), Some(body)) = (cond, consequence) {
                 first_cond.get_or_insert(c);
                 arms.push(Arm { test: c, body: span(body) });
@@ -491,7 +495,7 @@ impl<'s> Lower<'s> {
                 self.stmt(body);
                 self.b.pop_guard();
             }
-            if let Some(alt) = ifn.child_by_field_name("alternative") {
+            if let Some(alt) = self.field(ifn, "alternative") {
                 let inner = named_children(alt).into_iter().next();
                 match inner {
                     Some(n) if n.kind() == "if_statement" => current = Some(n),
@@ -515,20 +519,20 @@ impl<'s> Lower<'s> {
 
     fn switch(&mut self, node: Node<'_>) {
         let sp = span(node);
-        let subject = self.opt_expr(node.child_by_field_name("value").map(unparen), sp);
+        let subject = self.opt_expr(self.field(node, "value").map(unparen), sp);
         let mut arms = Vec::new();
         let mut otherwise = None;
         self.b.push_breakable(false);
-        if let Some(body) = node.child_by_field_name("body") {
+        if let Some(body) = self.field(node, "body") {
             for case in named_children(body) {
-                let stmts: Vec<Node<'_>> = field_children(case, "body");
+                let stmts = field_children(case, "body");
                 let body_span = match (stmts.first(), stmts.last()) {
                     (Some(f), Some(l)) => Span::new(f.start_byte(), l.end_byte()),
                     _ => span(case),
                 };
                 match case.kind() {
                     "switch_case" => {
-                        if let Some(v) = case.child_by_field_name("value") {
+                        if let Some(v) = self.field(case, "value") {
                             let value = self.expr(v);
                             let test = self.b.expr(ExprKind::Binary(BinOp::Eq, subject, value), span(v));
                             arms.push(Arm { test, body: body_span });
@@ -548,7 +552,7 @@ impl<'s> Lower<'s> {
     }
 
     fn import(&mut self, node: Node<'_>) {
-        let Some(source) = node.child_by_field_name("source") else { return };
+        let Some(source) = self.field(node, "source") else { return };
         let module = self.string_value(source);
         for clause in named_children(node) {
             if clause.kind() != "import_clause" {
@@ -564,8 +568,8 @@ impl<'s> Lower<'s> {
                     }
                     "named_imports" => {
                         for spec in named_children(part) {
-                            let Some(name) = spec.child_by_field_name("name") else { continue };
-                            let local = spec.child_by_field_name("alias").unwrap_or(name);
+                            let Some(name) = self.field(spec, "name") else { continue };
+                            let local = self.field(spec, "alias").unwrap_or(name);
                             let (n, l) = (self.text(name).to_owned(), self.text(local).to_owned());
                             self.push_import(&module, Some(n), l, span(node));
                         }
@@ -586,20 +590,20 @@ impl<'s> Lower<'s> {
     }
 
     fn type_decl(&mut self, node: Node<'_>) {
-        let name = node.child_by_field_name("name").map_or_else(String::new, |n| self.text(n).to_owned());
-        let body = node.child_by_field_name("body").or_else(|| node.child_by_field_name("value"));
+        let name = self.field(node, "name").map_or_else(String::new, |n| self.text(n).to_owned());
+        let body = self.field(node, "body").or_else(|| self.field(node, "value"));
         let Some(body) = body else { return };
         let mut fields = Vec::new();
         for prop in named_children(body) {
             if prop.kind() != "property_signature" {
                 continue;
             }
-            let Some(key) = prop.child_by_field_name("name") else { continue };
+            let Some(key) = self.field(prop, "name") else { continue };
             let key = match key.kind() {
                 "string" => self.string_value(key),
                 _ => self.text(key).to_owned(),
             };
-            let ty = prop.child_by_field_name("type").map_or(TypeKind::Other, |t| ts_type_kind(self.text(t)));
+            let ty = self.field(prop, "type").map_or(TypeKind::Other, |t| ts_type_kind(self.text(t)));
             fields.push(FieldDecl { key: key.into(), span: span(prop), ty });
         }
         if !fields.is_empty() {
@@ -643,13 +647,13 @@ impl<'s> Lower<'s> {
             }
             "template_string" => self.template(node),
             "member_expression" => {
-                let object = self.opt_expr(node.child_by_field_name("object"), sp);
-                let prop = node.child_by_field_name("property").map(|p| self.text(p).to_owned()).unwrap_or_default();
+                let object = self.opt_expr(self.field(node, "object"), sp);
+                let prop = self.field(node, "property").map(|p| self.text(p).to_owned()).unwrap_or_default();
                 self.b.expr(ExprKind::Member(object, prop.into()), sp)
             }
             "subscript_expression" => {
-                let object = self.opt_expr(node.child_by_field_name("object"), sp);
-                let index = self.opt_expr(node.child_by_field_name("index"), sp);
+                let object = self.opt_expr(self.field(node, "object"), sp);
+                let index = self.opt_expr(self.field(node, "index"), sp);
                 self.b.expr(ExprKind::Index(object, index), sp)
             }
             "call_expression" | "new_expression" => self.call(node),
@@ -675,7 +679,7 @@ impl<'s> Lower<'s> {
                 self.b.expr(ExprKind::List(items.into()), sp)
             }
             "binary_expression" => {
-                let op = node.child_by_field_name("operator").map_or("", |o| self.text(o));
+                let op = self.field(node, "operator").map_or("", |o| self.text(o));
                 let op = match op {
                     "+" => BinOp::Add,
                     "-" => BinOp::Sub,
@@ -694,13 +698,13 @@ impl<'s> Lower<'s> {
                     "||" | "??" => BinOp::Or,
                     _ => BinOp::Other,
                 };
-                let l = self.opt_expr(node.child_by_field_name("left"), sp);
-                let r = self.opt_expr(node.child_by_field_name("right"), sp);
+                let l = self.opt_expr(self.field(node, "left"), sp);
+                let r = self.opt_expr(self.field(node, "right"), sp);
                 self.b.expr(ExprKind::Binary(op, l, r), sp)
             }
             "unary_expression" => {
-                let op = node.child_by_field_name("operator").map_or("", |o| self.text(o));
-                let arg = self.opt_expr(node.child_by_field_name("argument"), sp);
+                let op = self.field(node, "operator").map_or("", |o| self.text(o));
+                let arg = self.opt_expr(self.field(node, "argument"), sp);
                 match op {
                     "!" => self.b.expr(ExprKind::Unary(UnOp::Not, arg), sp),
                     "-" => match self.b.facts.expr(arg).kind {
@@ -714,15 +718,15 @@ impl<'s> Lower<'s> {
             }
             "assignment_expression" | "augmented_assignment_expression" => {
                 let decl = if node.kind() == "assignment_expression" { DeclKind::Assign } else { DeclKind::Augmented };
-                let value = node.child_by_field_name("right").map(|r| self.expr(r));
-                if let Some(left) = node.child_by_field_name("left") {
+                let value = self.field(node, "right").map(|r| self.expr(r));
+                if let Some(left) = self.field(node, "left") {
                     self.bind_pattern(left, value, sp, decl);
                 }
                 value.unwrap_or_else(|| self.b.other(sp))
             }
             // `attempt++` is `attempt += 1`: the counter changes, so it is no constant.
             "update_expression" => {
-                let target = self.opt_expr(node.child_by_field_name("argument"), sp);
+                let target = self.opt_expr(self.field(node, "argument"), sp);
                 let one = self.b.expr(ExprKind::Number { value: 1.0, integer: true }, sp);
                 self.b.assign(target, Some(one), sp, DeclKind::Augmented);
                 target
@@ -758,8 +762,7 @@ impl<'s> Lower<'s> {
         for child in named_children(node) {
             match child.kind() {
                 "pair" => {
-                    let (Some(k), Some(v)) = (child.child_by_field_name("key"), child.child_by_field_name("value"))
-                    else {
+                    let (Some(k), Some(v)) = (self.field(child, "key"), self.field(child, "value")) else {
                         continue;
                     };
                     let key = match k.kind() {
@@ -780,7 +783,7 @@ impl<'s> Lower<'s> {
                     map.entries.push(Entry { key: key.into(), key_span: span(child), value, span: span(child) });
                 }
                 "method_definition" => {
-                    let key = child.child_by_field_name("name").map(|n| self.text(n).to_owned());
+                    let key = self.field(child, "name").map(|n| self.text(n).to_owned());
                     let value = self.function(child, key.clone());
                     if let Some(key) = key {
                         map.entries.push(Entry { key: key.into(), key_span: span(child), value, span: span(child) });
@@ -801,13 +804,13 @@ impl<'s> Lower<'s> {
     fn call(&mut self, node: Node<'_>) -> ExprId {
         let sp = span(node);
         let is_new = node.kind() == "new_expression";
-        let callee_node = node.child_by_field_name(if is_new { "constructor" } else { "function" });
+        let callee_node = if is_new { self.field(node, "constructor") } else { self.field(node, "function") };
         let callee = self.opt_expr(callee_node, sp);
         if let Some(test) = self.membership(node, callee) {
             return test;
         }
         let mut args = Vec::new();
-        if let Some(arguments) = node.child_by_field_name("arguments") {
+        if let Some(arguments) = self.field(node, "arguments") {
             if arguments.kind() == "template_string" {
                 // A tagged template: the template is the one argument.
                 let t = self.expr(arguments);
@@ -837,7 +840,7 @@ impl<'s> Lower<'s> {
         if &**method != "includes" || !matches!(self.b.facts.expr(list).kind, ExprKind::List(_)) {
             return None;
         }
-        let args = node.child_by_field_name("arguments").filter(|a| a.kind() == "arguments")?;
+        let args = self.field(node, "arguments").filter(|a| a.kind() == "arguments")?;
         let args = named_children(args);
         let [item] = args.as_slice() else { return None };
         if item.kind() == "spread_element" {

@@ -3,7 +3,7 @@
 use tree_sitter::Node;
 
 use super::builder::{Builder, parse_number, positional, unescape};
-use super::ts::{field_children, header_span, named_children, span, text};
+use super::ts::{Nodes, field_children, header_span, named_children, span, text};
 use crate::facts::{
     Arg, Arm, BinOp, Conditional, DeclKind, Entry, ExitKind, ExprId, ExprKind, Facts, FieldDecl, Function, Import,
     LoopKind, MapKind, Param, Part, Span, TypeDecl, TypeKind, UnOp,
@@ -23,6 +23,11 @@ struct Lower<'s> {
 impl<'s> Lower<'s> {
     fn text(&self, node: Node<'_>) -> &'s str {
         text(node, self.src)
+    }
+
+    /// The child of `node` in field `name` (field ids cached; see [`super::ts::field`]).
+    fn field<'t>(&self, node: Node<'t>, name: &'static str) -> Option<Node<'t>> {
+        super::ts::field(node, crate::lang::Lang::Python, name)
     }
 
     /// Lower an optional child, or stand in an opaque expression where it is missing.
@@ -64,7 +69,7 @@ impl<'s> Lower<'s> {
                     .filter_map(|d| named_children(d).into_iter().next())
                     .map(|e| self.expr(e))
                     .collect();
-                if let Some(def) = node.child_by_field_name("definition") {
+                if let Some(def) = self.field(node, "definition") {
                     match def.kind() {
                         "function_definition" => self.function(def, decorators),
                         _ => self.stmt(def),
@@ -73,8 +78,8 @@ impl<'s> Lower<'s> {
             }
             "if_statement" => self.if_statement(node),
             "while_statement" => {
-                let cond_node = node.child_by_field_name("condition");
-                let body = node.child_by_field_name("body");
+                let cond_node = self.field(node, "condition");
+                let body = self.field(node, "body");
                 let cond = cond_node.map(|c| self.expr(c));
                 let infinite = cond_node.is_some_and(|c| matches!(c.kind(), "true") || self.text(c) == "1");
                 let (kind, cond) = if infinite { (LoopKind::Infinite, None) } else { (LoopKind::While, cond) };
@@ -88,9 +93,9 @@ impl<'s> Lower<'s> {
                 }
             }
             "for_statement" => {
-                let body = node.child_by_field_name("body");
-                let iter = node.child_by_field_name("right").map(|r| self.expr(r));
-                if let Some(left) = node.child_by_field_name("left") {
+                let body = self.field(node, "body");
+                let iter = self.field(node, "right").map(|r| self.expr(r));
+                if let Some(left) = self.field(node, "left") {
                     self.bind_targets(left, None, span(node), DeclKind::Let);
                 }
                 self.b.add_loop(
@@ -112,11 +117,11 @@ impl<'s> Lower<'s> {
                 for clause in named_children(node) {
                     if clause.kind() == "with_clause" {
                         for item in named_children(clause) {
-                            let Some(value) = item.child_by_field_name("value") else { continue };
+                            let Some(value) = self.field(item, "value") else { continue };
                             if value.kind() == "as_pattern" {
                                 let children = named_children(value);
                                 let v = children.first().map(|e| self.expr(*e));
-                                if let Some(alias) = value.child_by_field_name("alias") {
+                                if let Some(alias) = self.field(value, "alias") {
                                     self.bind_targets(alias, v, span(item), DeclKind::Assign);
                                 }
                             } else {
@@ -125,7 +130,7 @@ impl<'s> Lower<'s> {
                         }
                     }
                 }
-                if let Some(body) = node.child_by_field_name("body") {
+                if let Some(body) = self.field(node, "body") {
                     self.block(body);
                 }
             }
@@ -144,13 +149,13 @@ impl<'s> Lower<'s> {
             "continue_statement" => self.b.exit(ExitKind::Continue, None, span(node)),
             "import_statement" => self.import(node, None),
             "import_from_statement" => {
-                let module = node.child_by_field_name("module_name").map(|m| self.text(m).to_owned());
+                let module = self.field(node, "module_name").map(|m| self.text(m).to_owned());
                 self.import(node, module);
             }
             "match_statement" => self.match_statement(node),
             "try_statement" => {
-                let body = node.child_by_field_name("body");
-                let handlers: Vec<Node<'_>> = named_children(node)
+                let body = self.field(node, "body");
+                let handlers: Nodes<'_> = named_children(node)
                     .into_iter()
                     .filter(|c| matches!(c.kind(), "except_clause" | "except_group_clause"))
                     .collect();
@@ -197,16 +202,16 @@ impl<'s> Lower<'s> {
 
     fn assignment(&mut self, node: Node<'_>) {
         let augmented = node.kind() == "augmented_assignment";
-        let right = node.child_by_field_name("right");
+        let right = self.field(node, "right");
         let value = right.map(|r| match r.kind() {
             // `a = b = value`: lower the inner assignment, its value is ours too.
             "assignment" => {
                 self.assignment(r);
-                self.opt_expr(r.child_by_field_name("right"), span(r))
+                self.opt_expr(self.field(r, "right"), span(r))
             }
             _ => self.expr(r),
         });
-        let Some(left) = node.child_by_field_name("left") else { return };
+        let Some(left) = self.field(node, "left") else { return };
         let decl = if augmented { DeclKind::Augmented } else { DeclKind::Assign };
         // Annotated names in a class body describe a request shape (dataclass,
         // TypedDict, pydantic model).
@@ -238,10 +243,10 @@ impl<'s> Lower<'s> {
     }
 
     fn function(&mut self, node: Node<'_>, decorators: Vec<ExprId>) {
-        let name = node.child_by_field_name("name").map(|n| self.text(n).into());
+        let name = self.field(node, "name").map(|n| self.text(n).into());
         let is_async = node.child(0).is_some_and(|c| c.kind() == "async");
-        let body = node.child_by_field_name("body");
-        let params = node.child_by_field_name("parameters").map(|p| self.params(p)).unwrap_or_default();
+        let body = self.field(node, "body");
+        let params = self.field(node, "parameters").map(|p| self.params(p)).unwrap_or_default();
         let function = Function {
             name,
             class: None,
@@ -267,8 +272,8 @@ impl<'s> Lower<'s> {
                 "identifier" => (Some(self.text(p).to_owned()), None),
                 "typed_parameter" => (named_children(p).first().map(|n| self.text(*n).to_owned()), None),
                 "default_parameter" | "typed_default_parameter" => (
-                    p.child_by_field_name("name").map(|n| self.text(n).to_owned()),
-                    p.child_by_field_name("value").map(|v| self.expr(v)),
+                    self.field(p, "name").map(|n| self.text(n).to_owned()),
+                    self.field(p, "value").map(|v| self.expr(v)),
                 ),
                 "list_splat_pattern" | "dictionary_splat_pattern" => {
                     (named_children(p).first().map(|n| self.text(*n).to_owned()), None)
@@ -283,11 +288,11 @@ impl<'s> Lower<'s> {
     }
 
     fn class(&mut self, node: Node<'_>) {
-        let name = node.child_by_field_name("name").map_or_else(String::new, |n| self.text(n).to_owned());
-        if let Some(sup) = node.child_by_field_name("superclasses") {
+        let name = self.field(node, "name").map_or_else(String::new, |n| self.text(n).to_owned());
+        if let Some(sup) = self.field(node, "superclasses") {
             self.expr(sup);
         }
-        let Some(body) = node.child_by_field_name("body") else { return };
+        let Some(body) = self.field(node, "body") else { return };
         let mut fields = Vec::new();
         for stmt in named_children(body) {
             let assignment = match stmt.kind() {
@@ -295,7 +300,7 @@ impl<'s> Lower<'s> {
                 _ => None,
             };
             let Some(a) = assignment else { continue };
-            if let (Some(left), Some(ty)) = (a.child_by_field_name("left"), a.child_by_field_name("type"))
+            if let (Some(left), Some(ty)) = (self.field(a, "left"), self.field(a, "type"))
                 && left.kind() == "identifier"
             {
                 fields.push(FieldDecl {
@@ -316,9 +321,9 @@ impl<'s> Lower<'s> {
     fn if_statement(&mut self, node: Node<'_>) {
         let mut arms = Vec::new();
         let mut otherwise = None;
-        let cond = node.child_by_field_name("condition").map(|c| self.expr(c));
+        let cond = self.field(node, "condition").map(|c| self.expr(c));
         let at = span(node);
-        if let (Some(cond), Some(body)) = (cond, node.child_by_field_name("consequence")) {
+        if let (Some(cond), Some(body)) = (cond, self.field(node, "consequence")) {
             arms.push(Arm { test: cond, body: span(body) });
             self.b.push_guard(cond, false, at);
             self.block(body);
@@ -327,8 +332,8 @@ impl<'s> Lower<'s> {
         for alt in field_children(node, "alternative") {
             match alt.kind() {
                 "elif_clause" => {
-                    let c = alt.child_by_field_name("condition").map(|c| self.expr(c));
-                    if let (Some(c), Some(body)) = (c, alt.child_by_field_name("consequence")) {
+                    let c = self.field(alt, "condition").map(|c| self.expr(c));
+                    if let (Some(c), Some(body)) = (c, self.field(alt, "consequence")) {
                         arms.push(Arm { test: c, body: span(body) });
                         self.b.push_guard(c, false, at);
                         self.block(body);
@@ -336,7 +341,7 @@ impl<'s> Lower<'s> {
                     }
                 }
                 "else_clause" => {
-                    if let Some(body) = alt.child_by_field_name("body") {
+                    if let Some(body) = self.field(alt, "body") {
                         otherwise = Some(span(body));
                         if let Some(c) = cond {
                             self.b.push_guard(c, true, at);
@@ -355,17 +360,16 @@ impl<'s> Lower<'s> {
     }
 
     fn match_statement(&mut self, node: Node<'_>) {
-        let Some(subject) = node.child_by_field_name("subject").map(|s| self.expr(s)) else { return };
+        let Some(subject) = self.field(node, "subject").map(|s| self.expr(s)) else { return };
         let mut arms = Vec::new();
         let mut otherwise = None;
-        let Some(body) = node.child_by_field_name("body") else { return };
+        let Some(body) = self.field(node, "body") else { return };
         for case in named_children(body) {
             if case.kind() != "case_clause" {
                 continue;
             }
-            let consequence = case.child_by_field_name("consequence");
-            let patterns: Vec<Node<'_>> =
-                named_children(case).into_iter().filter(|c| c.kind() == "case_pattern").collect();
+            let consequence = self.field(case, "consequence");
+            let patterns: Nodes<'_> = named_children(case).into_iter().filter(|c| c.kind() == "case_pattern").collect();
             let is_default = patterns.iter().all(|p| self.text(*p) == "_");
             if is_default {
                 otherwise = consequence.map(span);
@@ -388,8 +392,8 @@ impl<'s> Lower<'s> {
         for name in field_children(node, "name") {
             let (path, alias) = match name.kind() {
                 "aliased_import" => (
-                    name.child_by_field_name("name").map(|n| self.text(n).to_owned()).unwrap_or_default(),
-                    name.child_by_field_name("alias").map(|a| self.text(a).to_owned()),
+                    self.field(name, "name").map(|n| self.text(n).to_owned()).unwrap_or_default(),
+                    self.field(name, "alias").map(|a| self.text(a).to_owned()),
                 ),
                 _ => (self.text(name).to_owned(), None),
             };
@@ -428,12 +432,12 @@ impl<'s> Lower<'s> {
                 self.b.name(&t, sp)
             }
             "attribute" => {
-                let object = self.opt_expr(node.child_by_field_name("object"), sp);
-                let attr = node.child_by_field_name("attribute").map(|a| self.text(a).to_owned()).unwrap_or_default();
+                let object = self.opt_expr(self.field(node, "object"), sp);
+                let attr = self.field(node, "attribute").map(|a| self.text(a).to_owned()).unwrap_or_default();
                 self.b.expr(ExprKind::Member(object, attr.into()), sp)
             }
             "subscript" => {
-                let value = self.opt_expr(node.child_by_field_name("value"), sp);
+                let value = self.opt_expr(self.field(node, "value"), sp);
                 let index = self.opt_expr(field_children(node, "subscript").first().copied(), sp);
                 self.b.expr(ExprKind::Index(value, index), sp)
             }
@@ -468,9 +472,7 @@ impl<'s> Lower<'s> {
                 for child in named_children(node) {
                     match child.kind() {
                         "pair" => {
-                            let (Some(k), Some(v)) =
-                                (child.child_by_field_name("key"), child.child_by_field_name("value"))
-                            else {
+                            let (Some(k), Some(v)) = (self.field(child, "key"), self.field(child, "value")) else {
                                 continue;
                             };
                             let key_id = self.expr(k);
@@ -502,7 +504,7 @@ impl<'s> Lower<'s> {
                 self.b.expr(ExprKind::List(items.into()), sp)
             }
             "binary_operator" => {
-                let op = node.child_by_field_name("operator").map_or("", |o| self.text(o));
+                let op = self.field(node, "operator").map_or("", |o| self.text(o));
                 let op = match op {
                     "+" => BinOp::Add,
                     "-" => BinOp::Sub,
@@ -515,17 +517,17 @@ impl<'s> Lower<'s> {
                 self.binary(node, op)
             }
             "boolean_operator" => {
-                let op = node.child_by_field_name("operator").map_or("", |o| self.text(o));
+                let op = self.field(node, "operator").map_or("", |o| self.text(o));
                 self.binary(node, if op == "and" { BinOp::And } else { BinOp::Or })
             }
             "comparison_operator" => self.comparison(node),
             "not_operator" => {
-                let arg = self.opt_expr(node.child_by_field_name("argument"), sp);
+                let arg = self.opt_expr(self.field(node, "argument"), sp);
                 self.b.expr(ExprKind::Unary(UnOp::Not, arg), sp)
             }
             "unary_operator" => {
-                let op = node.child_by_field_name("operator").map_or("", |o| self.text(o));
-                let arg = self.opt_expr(node.child_by_field_name("argument"), sp);
+                let op = self.field(node, "operator").map_or("", |o| self.text(o));
+                let arg = self.opt_expr(self.field(node, "argument"), sp);
                 if op == "-" {
                     // Fold `-5` into a literal so ranges see negative numbers.
                     if let ExprKind::Number { value, integer } = self.b.facts.expr(arg).kind {
@@ -548,8 +550,8 @@ impl<'s> Lower<'s> {
                 None => self.b.other(sp),
             },
             "lambda" => {
-                let params = node.child_by_field_name("parameters").map(|p| self.params(p)).unwrap_or_default();
-                let body = node.child_by_field_name("body");
+                let params = self.field(node, "parameters").map(|p| self.params(p)).unwrap_or_default();
+                let body = self.field(node, "body");
                 let function = Function {
                     name: None,
                     class: None,
@@ -571,14 +573,14 @@ impl<'s> Lower<'s> {
                 self.b.expr(ExprKind::Closure(fid), sp)
             }
             "named_expression" => {
-                let value = node.child_by_field_name("value").map(|v| self.expr(v));
-                if let Some(name) = node.child_by_field_name("name") {
+                let value = self.field(node, "value").map(|v| self.expr(v));
+                if let Some(name) = self.field(node, "name") {
                     let t = self.expr(name);
                     self.b.assign(t, value, sp, DeclKind::Assign);
                 }
                 value.unwrap_or_else(|| self.b.other(sp))
             }
-            "keyword_argument" => self.opt_expr(node.child_by_field_name("value"), sp),
+            "keyword_argument" => self.opt_expr(self.field(node, "value"), sp),
             _ => {
                 for child in named_children(node) {
                     self.expr(child);
@@ -590,8 +592,8 @@ impl<'s> Lower<'s> {
 
     fn binary(&mut self, node: Node<'_>, op: BinOp) -> ExprId {
         let sp = span(node);
-        let l = self.opt_expr(node.child_by_field_name("left"), sp);
-        let r = self.opt_expr(node.child_by_field_name("right"), sp);
+        let l = self.opt_expr(self.field(node, "left"), sp);
+        let r = self.opt_expr(self.field(node, "right"), sp);
         self.b.expr(ExprKind::Binary(op, l, r), sp)
     }
 
@@ -643,10 +645,10 @@ impl<'s> Lower<'s> {
 
     fn call(&mut self, node: Node<'_>) -> ExprId {
         let sp = span(node);
-        let function = node.child_by_field_name("function");
+        let function = self.field(node, "function");
         let callee = self.opt_expr(function, sp);
         let mut args = Vec::new();
-        if let Some(arguments) = node.child_by_field_name("arguments") {
+        if let Some(arguments) = self.field(node, "arguments") {
             if arguments.kind() == "generator_expression" {
                 let g = self.expr(arguments);
                 args.push(positional(g));
@@ -654,8 +656,8 @@ impl<'s> Lower<'s> {
                 for a in named_children(arguments) {
                     match a.kind() {
                         "keyword_argument" => {
-                            let name = a.child_by_field_name("name").map(|n| self.text(n).to_owned());
-                            let value = self.opt_expr(a.child_by_field_name("value"), span(a));
+                            let name = self.field(a, "name").map(|n| self.text(n).to_owned());
+                            let value = self.opt_expr(self.field(a, "value"), span(a));
                             args.push(Arg { name: name.map(Into::into), value, spread: false });
                         }
                         "list_splat" | "dictionary_splat" => {
@@ -676,15 +678,15 @@ impl<'s> Lower<'s> {
             && !args.is_empty()
         {
             let mut map = self.b.new_map(sp, MapKind::DictCall);
-            let arguments = node.child_by_field_name("arguments");
-            let kw_nodes: Vec<Node<'_>> = arguments
+            let arguments = self.field(node, "arguments");
+            let kw_nodes: Nodes<'_> = arguments
                 .map(named_children)
                 .unwrap_or_default()
                 .into_iter()
                 .filter(|a| a.kind() == "keyword_argument")
                 .collect();
             for (a, kw) in args.iter().filter(|a| a.name.is_some()).zip(kw_nodes) {
-                let key_span = kw.child_by_field_name("name").map_or(span(kw), span);
+                let key_span = self.field(kw, "name").map_or(span(kw), span);
                 map.entries.push(Entry {
                     key: a.name.clone().unwrap_or_default(),
                     key_span,
@@ -710,7 +712,7 @@ impl<'s> Lower<'s> {
         let raw = prefix.contains('r');
         let content_start = start.map_or(node.start_byte(), tree_sitter::Node::end_byte);
         let content_end = end.map_or(node.end_byte(), tree_sitter::Node::start_byte).max(content_start);
-        let holes: Vec<Node<'_>> = children.into_iter().filter(|c| c.kind() == "interpolation").collect();
+        let holes: Nodes<'_> = children.into_iter().filter(|c| c.kind() == "interpolation").collect();
         let decode = |s: &str| if raw { s.to_owned() } else { unescape(s) };
         if holes.is_empty() {
             let v = decode(&self.src[content_start..content_end]);
@@ -723,7 +725,7 @@ impl<'s> Lower<'s> {
                 let lit = decode(&self.src[at..h.start_byte()]).replace("{{", "{").replace("}}", "}");
                 parts.push(Part::Lit(lit.into()));
             }
-            let inner = h.child_by_field_name("expression").or_else(|| named_children(h).first().copied());
+            let inner = self.field(h, "expression").or_else(|| named_children(h).first().copied());
             let e = self.opt_expr(inner, span(h));
             parts.push(Part::Hole(e));
             at = h.end_byte();

@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use smallvec::SmallVec;
 use tree_sitter::{Language, Node, Parser, Range, Tree};
 
 use crate::facts::Span;
@@ -14,6 +15,21 @@ thread_local! {
     // Parsers are cheap to reuse and relatively costly to create; scans run on a
     // fixed pool of walker threads, so one per thread and language is plenty.
     static PARSERS: RefCell<HashMap<Lang, Parser>> = RefCell::new(HashMap::new());
+    // Field ids by language and field name. Tree-sitter finds a field id by comparing
+    // the name with every field name of the grammar, and lowering asks for fields
+    // on nearly every node; the names are string literals, so their address is key.
+    static FIELD_IDS: RefCell<foldhash::HashMap<(Lang, usize), Option<u16>>> = RefCell::new(foldhash::HashMap::default());
+}
+
+/// The child of `node` in field `name`, for a node of `lang`'s grammar.
+pub(crate) fn field<'t>(node: Node<'t>, lang: Lang, name: &'static str) -> Option<Node<'t>> {
+    let id = FIELD_IDS.with(|cell| {
+        *cell
+            .borrow_mut()
+            .entry((lang, name.as_ptr() as usize))
+            .or_insert_with(|| language(lang).field_id_for_name(name).map(u16::from))
+    })?;
+    node.child_by_field_id(id)
 }
 
 fn language(lang: Lang) -> Language {
@@ -106,10 +122,15 @@ pub(crate) fn text<'a>(node: Node<'_>, src: &'a str) -> &'a str {
     &src[node.start_byte()..node.end_byte()]
 }
 
-/// The named children of a node, collected (tree-sitter's iterator borrows a cursor).
-pub(crate) fn named_children(node: Node<'_>) -> Vec<Node<'_>> {
+/// A few nodes, inline.
+pub(crate) type Nodes<'t> = SmallVec<[Node<'t>; 8]>;
+
+/// The named children of a node, comments left out, collected (tree-sitter's iterator
+/// borrows a cursor). Lowering asks this of nearly every node, so the common case of
+/// a few children stays off the heap.
+pub(crate) fn named_children(node: Node<'_>) -> Nodes<'_> {
     let mut cursor = node.walk();
-    node.named_children(&mut cursor).filter(|c| c.kind() != "comment").collect()
+    node.named_children(&mut cursor).filter(|c| !c.is_extra()).collect()
 }
 
 /// The children of a node for field `field`.
