@@ -258,6 +258,12 @@ fn outcome_of(run: &ScenarioRun) -> ScenarioOutcome {
 fn timeline(run: &ScenarioRun) -> ScenarioReport {
     let mut requests: Vec<TimelineEntry> =
         run.numbered().map(|(n, e)| entry(n, e)).chain(run.callbacks.iter().map(|e| entry(0, e))).collect();
+    for (n, previous, wait) in run.retries() {
+        // Requests are numbered from 1 in arrival order and callbacks (n = 0) follow them.
+        let r = &mut requests[n - 1];
+        r.retry_of = Some(previous);
+        r.wait = Some(round(wait));
+    }
     requests.sort_by(|a, b| a.t.total_cmp(&b.t));
     ScenarioReport {
         id: run.id().to_owned(),
@@ -309,6 +315,8 @@ fn entry(n: usize, e: &kling_mock::JournalEntry) -> TimelineEntry {
             None => f.kind.clone(),
         }),
         task_status: e.task_status.clone(),
+        retry_of: None,
+        wait: None,
     }
 }
 

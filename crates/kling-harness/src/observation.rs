@@ -143,6 +143,27 @@ impl ScenarioRun {
         self.lines().filter(|(_, _, l)| l.text.contains(needle)).min_by(|a, b| a.2.t_ms.total_cmp(&b.2.t_ms))
     }
 
+    /// Each request that repeats an earlier one which got no usable answer, with that
+    /// earlier attempt: `(n, previous n, seconds from its answer to this request)`.
+    ///
+    /// Two requests are attempts of one request when they have the same [`attempt_key`];
+    /// a repeat after a success (the next poll of a task) is not a retry. Reports draw
+    /// these links so that backoff, or its absence, is visible on a timeline.
+    pub(crate) fn retries(&self) -> Vec<(usize, usize, f64)> {
+        let mut last: std::collections::HashMap<String, (usize, &JournalEntry)> = std::collections::HashMap::new();
+        let mut out = Vec::new();
+        for (n, e) in self.numbered() {
+            let key = attempt_key(e);
+            if let Some((m, previous)) = last.get(&key)
+                && !answered_ok(previous)
+            {
+                out.push((n, *m, gap_s(previous, e)));
+            }
+            last.insert(key, (n, e));
+        }
+        out
+    }
+
     /// The `Retry-After` the fault that answered `entry` sent, if any.
     pub(crate) fn retry_after(&self, entry: &JournalEntry) -> Option<u32> {
         let rule = entry.fault.as_ref()?.rule?;
@@ -151,6 +172,26 @@ impl ScenarioRun {
             _ => None,
         }
     }
+}
+
+/// What makes two requests attempts of the same request: a create to the same
+/// endpoint, or the same method, path and query.
+pub(crate) fn attempt_key(e: &JournalEntry) -> String {
+    if e.route == "create" {
+        format!("create {}", e.path)
+    } else {
+        format!("{} {}?{}", e.method, e.path, e.query.as_deref().unwrap_or(""))
+    }
+}
+
+/// The client got a whole answer below 400.
+fn answered_ok(e: &JournalEntry) -> bool {
+    e.completed && e.client_gone_ms.is_none() && e.status.is_some_and(|s| s < 400)
+}
+
+/// Seconds from `previous`'s answer (or the moment its client left) to `next`'s arrival.
+pub(crate) fn gap_s(previous: &JournalEntry, next: &JournalEntry) -> f64 {
+    ((next.t_ms - (previous.t_ms + previous.duration_ms)) / 1000.0).max(0.0)
 }
 
 #[cfg(test)]
@@ -244,5 +285,37 @@ pub(crate) mod fake {
         }
         r.client = Some(ClientEnd { code: Some(code), signal: None, stopped: None, end_ms: end_s * 1000.0 });
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fake::{create, query, run};
+
+    #[test]
+    fn retries_link_attempts_after_failures_but_not_polls_after_answers() {
+        let mut stalled = query(4.0, "processing");
+        stalled.completed = false;
+        stalled.status = None;
+        stalled.duration_ms = 2000.0;
+        let r = run(
+            "rate-limited",
+            vec![
+                create(0.0, 429, 1302),
+                create(1.0, 429, 1302),
+                create(3.0, 200, 0),
+                query(3.5, "processing"),
+                stalled,
+                query(6.5, "succeed"),
+            ],
+            0,
+            7.0,
+        );
+        let links: Vec<(usize, usize, String)> =
+            r.retries().into_iter().map(|(n, m, w)| (n, m, format!("{w:.3}"))).collect();
+        // #2 and #3 retry the refused creates (waits measured from each answer, which took
+        // 5 ms); #4 and #5 are polls after answers; #6 follows the stalled #5 from when it
+        // was left.
+        assert_eq!(links, [(2, 1, "0.995".to_owned()), (3, 2, "1.995".to_owned()), (6, 5, "0.500".to_owned())]);
     }
 }

@@ -95,11 +95,7 @@ fn retry_runs(run: &ScenarioRun) -> Vec<RetryRun<'_>> {
     let mut open: HashMap<String, Attempts<'_>> = HashMap::new();
     let mut done = Vec::new();
     for (n, e) in run.api() {
-        let key = if e.route == "create" {
-            format!("create {}", e.path)
-        } else {
-            format!("{} {}?{}", e.method, e.path, e.query.as_deref().unwrap_or(""))
-        };
+        let key = crate::observation::attempt_key(e);
         let continues = open.get(&key).and_then(|a| a.last()).is_some_and(|(_, last)| retryable(last));
         if !continues && let Some(previous) = open.remove(&key) {
             finish(previous, &mut done);
@@ -117,10 +113,7 @@ fn retry_runs(run: &ScenarioRun) -> Vec<RetryRun<'_>> {
     done.sort_by_key(|a| a[0].0);
     done.into_iter()
         .map(|attempts| {
-            let waits = attempts
-                .windows(2)
-                .map(|w| ((w[1].1.t_ms - (w[0].1.t_ms + w[0].1.duration_ms)) / 1000.0).max(0.0))
-                .collect();
+            let waits = attempts.windows(2).map(|w| crate::observation::gap_s(w[0].1, w[1].1)).collect();
             let retry_after = attempts[..attempts.len() - 1].iter().map(|(_, e)| run.retry_after(e)).collect();
             let class = class(attempts[0].1);
             RetryRun { run, attempts, waits, retry_after, class }

@@ -151,6 +151,14 @@ pub struct TimelineEntry {
     /// The task status in the answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_status: Option<String>,
+    /// When this request repeats an earlier one that got no usable answer (an error
+    /// status, a reset, a stall the client left), that attempt's `n`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<usize>,
+    /// With `retry_of`: seconds from that attempt's answer (or the client leaving it) to
+    /// this request — the client's backoff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<f64>,
 }
 
 /// How a scenario's client ended.
@@ -344,6 +352,8 @@ pub(crate) mod sample {
                     client_gone: None,
                     fault: None,
                     task_status: Some("submitted".into()),
+                    retry_of: None,
+                    wait: None,
                 }],
                 stdout_lines: 1,
                 stderr_lines: 6,
