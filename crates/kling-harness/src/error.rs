@@ -5,7 +5,7 @@
 use std::fmt;
 use std::io;
 
-/// Why a run produced no report.
+/// Why a run (or an audit) produced no report.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum HarnessError {
@@ -36,6 +36,15 @@ pub enum HarnessError {
     Interrupted {
         /// Why, as given to [`crate::Interrupt::trigger`].
         reason: String,
+    },
+    /// An attestations file the audit cannot accept.
+    Attestations {
+        /// The file, as the user named it.
+        file: String,
+        /// The line of the file, when known.
+        line: Option<usize>,
+        /// What is wrong and what is allowed.
+        message: String,
     },
 }
 
@@ -68,6 +77,8 @@ impl fmt::Display for HarnessError {
             HarnessError::Interrupted { reason } => {
                 write!(f, "interrupted ({reason}); every client process and its children were stopped")
             }
+            HarnessError::Attestations { file, line: Some(line), message } => write!(f, "{file}:{line}: {message}"),
+            HarnessError::Attestations { file, line: None, message } => write!(f, "{file}: {message}"),
         }
     }
 }

@@ -29,9 +29,11 @@
 //! The pieces: [`scenario`] (the catalog: mock settings, fault plan and client inputs
 //! per scenario), a runner that starts the client in its own process group and never
 //! leaves a process behind, judges (one per check id of [`checks`]), and [`report`]
-//! with text, JSON, `JUnit` and Markdown renderings.
+//! with text, JSON, `JUnit`, Markdown and HTML renderings. [`audit`] combines a run with
+//! lint results and attestations into the whole production checklist.
 #![deny(missing_docs)]
 
+pub mod audit;
 mod callback;
 pub mod checks;
 mod error;

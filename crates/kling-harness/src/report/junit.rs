@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use super::{CheckResult, Report, Verdict};
 use crate::checks::SECTIONS;
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -1,14 +1,17 @@
 //! The report a run produces, and its renderings: text for a terminal, JSON in SPEC's
-//! shape, `JUnit` XML for CI test tabs, Markdown for a pull-request comment.
+//! shape, `JUnit` XML for CI test tabs, Markdown for a pull-request comment, and one
+//! self-contained HTML page with a request timeline per scenario.
 //!
 //! The report keeps, besides the verdicts, a timeline of every scenario (each request
 //! with its time, connection, answer and fault, and when the client ended), so that a
 //! graphical report can be drawn from the JSON alone.
 
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod text;
+mod timeline;
 
 use serde::{Deserialize, Serialize};
 
