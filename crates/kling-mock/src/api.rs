@@ -23,7 +23,7 @@ use crate::faults::{RouteInfo, RouteKind};
 use crate::journal::BodySummary;
 use crate::observe::{self, Plan, RequestCtx};
 use crate::state::{MockState, Shared};
-use crate::tasks::{Asset, Outcome, TaskRecord, new_asset_id};
+use crate::tasks::{Asset, Outcome, TaskRecord, TaskView, new_asset_id};
 
 /// Most pages a list may ask for (Kling: `pageNum` 1..1000).
 const MAX_PAGE_NUM: u64 = 1000;
@@ -134,8 +134,11 @@ async fn create_task(
             callback_chain: None,
         };
         let index = core.tasks.insert(record);
-        core.tasks.get(index).render_now(&shared.urls(&base, false))
+        core.tasks.get(index).view_now()
     };
+    // Rendered after the lock is released, as everywhere: signing and formatting need
+    // no shared state.
+    let task = task.render(&shared.urls(&base, false));
     auth::note_create(shared);
     shared.wake.notify_one();
     Ok((task, plan))
@@ -224,8 +227,9 @@ pub(crate) async fn query(
             };
             core.materialize(index, now, &shared.timing);
             shared.dispatch_pending(&mut core);
-            core.tasks.get(index).render_now(&shared.urls(&base, plan.expired_url))
+            core.tasks.get(index).view_now()
         };
+        let task = task.render(&shared.urls(&base, plan.expired_url));
         ctx.update(|d| {
             d.task_id = Some(task.task_id.clone());
             d.task_status = Some(task.task_status.as_str());
@@ -257,17 +261,18 @@ pub(crate) async fn list(state: MockState, ctx: RequestCtx, request: Request, re
         let page = paging(&params, "pageNum", 1, MAX_PAGE_NUM)?;
         let size = paging(&params, "pageSize", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
         let base = request_base(headers, shared);
-        let tasks: Vec<Task> = {
+        let views: Vec<TaskView> = {
             let now = shared.clock.now_ms();
             let mut core = shared.core();
             core.materialize_all(now, &shared.timing);
             shared.dispatch_pending(&mut core);
-            let urls = shared.urls(&base, plan.expired_url);
             let skip = usize::try_from((page - 1) * size).unwrap_or(usize::MAX);
             let take = usize::try_from(size).unwrap_or(usize::MAX);
             let indexes: Vec<usize> = core.tasks.list(&account, resource).skip(skip).take(take).collect();
-            indexes.into_iter().map(|i| core.tasks.get(i).render_now(&urls)).collect()
+            indexes.into_iter().map(|i| core.tasks.get(i).view_now()).collect()
         };
+        let urls = shared.urls(&base, plan.expired_url);
+        let tasks: Vec<Task> = views.into_iter().map(|v| v.render(&urls)).collect();
         Ok::<_, ApiError>((tasks, plan.sabotage))
     }
     .await;

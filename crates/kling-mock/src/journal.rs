@@ -334,13 +334,13 @@ impl Journal {
         Journal { capacity, entries: VecDeque::with_capacity(capacity.min(1024)), next_seq: 1 }
     }
 
-    pub(crate) fn push(&mut self, mut entry: JournalEntry) {
+    /// Append a record, numbering it; returns the oldest one if it had to make room.
+    pub(crate) fn push(&mut self, mut entry: JournalEntry) -> Option<JournalEntry> {
         entry.seq = self.next_seq;
         self.next_seq += 1;
-        if self.entries.len() == self.capacity {
-            self.entries.pop_front();
-        }
+        let evicted = if self.entries.len() == self.capacity { self.entries.pop_front() } else { None };
         self.entries.push_back(entry);
+        evicted
     }
 
     pub(crate) fn read(&self, query: &JournalQuery) -> Vec<JournalEntry> {

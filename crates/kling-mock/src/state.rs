@@ -143,7 +143,10 @@ impl Shared {
     }
 
     pub(crate) fn record(&self, entry: JournalEntry) {
-        lock(&self.journal).push(entry);
+        // The record the ring buffer lets go of is freed after the lock is released:
+        // freeing is the slow part, and other requests wait for this lock.
+        let evicted = lock(&self.journal).push(entry);
+        drop(evicted);
     }
 
     pub(crate) fn secret_for(&self, access_key: &str) -> Option<&str> {

@@ -108,6 +108,54 @@ pub struct TaskSnapshot {
     pub assets: Vec<String>,
 }
 
+/// A task's state at one status, ready to render without the store.
+#[derive(Debug, Clone)]
+pub(crate) struct TaskView {
+    task_id: String,
+    result_kind: ResultKind,
+    status: TaskStatus,
+    status_msg: Option<String>,
+    external_task_id: Option<String>,
+    created_ms: i64,
+    updated_ms: i64,
+    duration_secs: u32,
+    assets: Vec<Asset>,
+}
+
+impl TaskView {
+    /// The wire form, with result URLs signed per `urls`.
+    pub(crate) fn render(self, urls: &UrlContext<'_>) -> Task {
+        let task_result = (self.status == TaskStatus::Succeed).then(|| self.result(urls));
+        Task {
+            task_id: self.task_id,
+            task_status: self.status,
+            task_status_msg: self.status_msg,
+            task_info: TaskInfo { external_task_id: self.external_task_id },
+            task_result,
+            created_at: self.created_ms,
+            updated_at: self.updated_ms,
+        }
+    }
+
+    fn result(&self, urls: &UrlContext<'_>) -> TaskResult {
+        let url = |asset: &Asset, ext: &str| urls.signer.url(urls.base, &self.task_id, &asset.id, ext, urls.expires_ms);
+        match self.result_kind {
+            ResultKind::Video => TaskResult {
+                videos: self
+                    .assets
+                    .iter()
+                    .map(|a| Video { id: a.id.clone(), url: url(a, "mp4"), duration: self.duration_secs.to_string() })
+                    .collect(),
+                images: Vec::new(),
+            },
+            ResultKind::Image => TaskResult {
+                videos: Vec::new(),
+                images: self.assets.iter().map(|a| Image { index: a.index, url: url(a, "png") }).collect(),
+            },
+        }
+    }
+}
+
 /// Where and for how long result URLs are valid, for one rendering.
 pub(crate) struct UrlContext<'a> {
     pub(crate) base: &'a str,
@@ -164,45 +212,34 @@ impl TaskRecord {
         }
     }
 
-    /// The wire form of the task as it stood at `status` (the current status, or a
-    /// past one when a callback for it is delivered late).
-    pub(crate) fn render(&self, status: TaskStatus, updated_ms: i64, urls: &UrlContext<'_>) -> Task {
-        let task_result = (status == TaskStatus::Succeed).then(|| self.result(urls));
-        Task {
+    /// What rendering the task as it stood at `status` needs (the current status, or a
+    /// past one when a callback for it is delivered late). Taken under the store's lock
+    /// so that the rendering itself (URL signing, formatting) can happen outside it.
+    pub(crate) fn view(&self, status: TaskStatus, updated_ms: i64) -> TaskView {
+        TaskView {
             task_id: self.id.clone(),
-            task_status: status,
-            task_status_msg: match (&self.outcome, status) {
+            result_kind: self.resource.result,
+            status,
+            status_msg: match (&self.outcome, status) {
                 (Outcome::Fail(msg), TaskStatus::Failed) => Some(msg.clone()),
                 _ => None,
             },
-            task_info: TaskInfo { external_task_id: self.external_task_id.clone() },
-            task_result,
-            created_at: self.created_ms,
-            updated_at: updated_ms,
+            external_task_id: self.external_task_id.clone(),
+            created_ms: self.created_ms,
+            updated_ms,
+            duration_secs: self.duration_secs,
+            assets: if status == TaskStatus::Succeed { self.assets.clone() } else { Vec::new() },
         }
     }
 
-    /// The current wire form.
-    pub(crate) fn render_now(&self, urls: &UrlContext<'_>) -> Task {
-        self.render(self.status, self.updated_ms, urls)
+    /// The current state, to render.
+    pub(crate) fn view_now(&self) -> TaskView {
+        self.view(self.status, self.updated_ms)
     }
 
-    fn result(&self, urls: &UrlContext<'_>) -> TaskResult {
-        let url = |asset: &Asset, ext: &str| urls.signer.url(urls.base, &self.id, &asset.id, ext, urls.expires_ms);
-        match self.resource.result {
-            ResultKind::Video => TaskResult {
-                videos: self
-                    .assets
-                    .iter()
-                    .map(|a| Video { id: a.id.clone(), url: url(a, "mp4"), duration: self.duration_secs.to_string() })
-                    .collect(),
-                images: Vec::new(),
-            },
-            ResultKind::Image => TaskResult {
-                videos: Vec::new(),
-                images: self.assets.iter().map(|a| Image { index: a.index, url: url(a, "png") }).collect(),
-            },
-        }
+    /// The wire form of the task as it stood at `status`.
+    pub(crate) fn render(&self, status: TaskStatus, updated_ms: i64, urls: &UrlContext<'_>) -> Task {
+        self.view(status, updated_ms).render(urls)
     }
 
     pub(crate) fn snapshot(&self) -> TaskSnapshot {
