@@ -79,7 +79,6 @@ fn usage_errors_exit_2_with_a_line_that_says_what_to_do() {
     let cases: &[(&[&str], &str)] = &[
         (&["check"], "no client command given; put it after `--`"),
         (&["check", "--scenario", "nope", "--", "true"], "no scenario \"nope\"; use one of happy"),
-        (&["check", "--format", "html", "--", "true"], "HTML report is not part of this build yet"),
         (&["check", "--jobs", "0", "--", "true"], "--jobs must be at least 1"),
         (
             &["check", "--max-wait-seconds", "0", "--scenario", "happy", "--", "true"],
@@ -123,9 +122,11 @@ fn a_passing_client_exits_0_and_every_format_renders() {
     assert!(v["scenarios"][0]["requests"].as_array().unwrap().len() >= 3);
 
     let dir = tempfile::tempdir().unwrap();
-    for (format, marker) in
-        [("junit", "<testsuites name=\"kling-preflight check\""), ("markdown", "## kling-preflight check: ")]
-    {
+    for (format, marker) in [
+        ("junit", "<testsuites name=\"kling-preflight check\""),
+        ("markdown", "## kling-preflight check: "),
+        ("html", "<svg class=\"timeline\""),
+    ] {
         let path = dir.path().join(format!("report.{format}"));
         let out = run(bin()
             .args(["check", "--scenario", "invalid-prompt", "--format", format, "--output"])

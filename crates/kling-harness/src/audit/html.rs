@@ -56,7 +56,7 @@ pub fn render(report: &AuditReport) -> String {
         for item in items {
             let info = if item.info { "<span class=\"info-tag\">(advisory)</span>" } else { "" };
             let by = if item.enforced_by.is_empty() {
-                "attested by a person".to_owned()
+                "needs a person's attestation".to_owned()
             } else {
                 let mut by = format!("enforced by {}", item.enforced_by.join(", "));
                 if item.attest.is_some() {

@@ -43,8 +43,11 @@ fn label(item: &Item) -> &'static str {
 pub(crate) fn sources(report: &AuditReport) -> Vec<String> {
     let lint = &report.summary.lint;
     let mut out = vec![format!(
-        "lint: {} ({} files read, {} with Kling code, {} findings)",
-        report.path, lint.files_scanned, lint.files_kling, lint.findings
+        "lint: {} ({} read, {} with Kling code, {})",
+        report.path,
+        crate::evidence::plural(lint.files_scanned, "file"),
+        lint.files_kling,
+        crate::evidence::plural(lint.findings, "finding")
     )];
     out.push(match (&report.client, &report.summary.harness) {
         (Some(client), Some(h)) => format!(

@@ -52,10 +52,11 @@ code, .mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; 
 .chip { border-radius:999px; padding:2px 10px; font-weight:600; font-size:13px; border:1px solid var(--line); background:#fff; }
 .outcome { margin:10px 0 0; font-weight:600; }
 .outcome.bad { color:var(--fail); } .outcome.good { color:var(--ok); }
-table.items { border-collapse:collapse; width:100%; }
+table.items { border-collapse:collapse; width:100%; table-layout:fixed; }
 table.items td { border-top:1px solid var(--line); padding:6px 8px; vertical-align:top; }
-table.items td.badge-cell { width:118px; white-space:nowrap; }
-table.items td.id { width:150px; white-space:nowrap; }
+table.items td.badge-cell { width:124px; white-space:nowrap; }
+table.items td.id { width:110px; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
+table.checks td.id { width:270px; }
 .badge { display:inline-block; min-width:96px; text-align:center; border-radius:4px; padding:1px 8px; font-size:12px;
   font-weight:700; letter-spacing:.02em; color:#fff; }
 .b-pass { background:var(--ok); } .b-fail { background:var(--fail); } .b-warn { background:#bf8700; }
@@ -216,16 +217,16 @@ pub(crate) fn timelines(scenarios: &[ScenarioReport]) -> String {
     for s in scenarios {
         let requests = s.requests.iter().filter(|e| e.kind != "callback").count();
         let callbacks = s.requests.len() - requests;
-        let faults = s.requests.iter().filter(|e| Outcome::of(e) != Outcome::Ok && e.kind != "callback").count();
+        let failed = s.requests.iter().filter(|e| Outcome::of(e) != Outcome::Ok && e.kind != "callback").count();
         let _ = write!(
             out,
-            "<figure><figcaption><span class=\"sid\">{}</span> — {} <span class=\"meta\">· {} requests, {} not \
-             answered with success · {} callbacks</span>",
+            "<figure><figcaption><span class=\"sid\">{}</span> — {} <span class=\"meta\">· {} ({} without a \
+             successful answer) · {}</span>",
             escape(&s.id),
             escape(&s.title),
-            requests,
-            faults,
-            callbacks
+            crate::evidence::plural(requests, "request"),
+            failed,
+            crate::evidence::plural(callbacks, "callback")
         );
         let summaries = timeline::retry_summaries(s);
         if !summaries.is_empty() {
@@ -305,7 +306,7 @@ pub fn render(report: &Report) -> String {
         if checks.is_empty() {
             continue;
         }
-        let _ = write!(body, "<h3>{}</h3><table class=\"items\">", escape(section));
+        let _ = write!(body, "<h3>{}</h3><table class=\"items checks\">", escape(section));
         for c in checks {
             let info = if c.informational { "<span class=\"info-tag\">(info)</span>" } else { "" };
             let attention = !matches!(c.verdict, Verdict::Pass);

@@ -24,7 +24,9 @@ const TOP: f64 = 24.0;
 /// A lane without retries, and one with room for arcs and their labels.
 const LANE: f64 = 30.0;
 const LANE_WITH_ARCS: f64 = 60.0;
-const MARK: f64 = 16.0;
+const MARK: f64 = 18.0;
+/// The narrowest mark: most answers take a millisecond, and a hairline is hard to see.
+const MIN_MARK: f64 = 6.0;
 const AXIS: f64 = 36.0;
 /// Approximate width of a label character at the labels' font size.
 const CHAR: f64 = 6.4;
@@ -110,7 +112,8 @@ pub(crate) fn retry_summaries(s: &ScenarioReport) -> Vec<String> {
         let waits: Vec<f64> = chain.iter().filter_map(|e| e.wait).collect();
         let listed: Vec<String> = waits.iter().map(|w| format!("{w:.2}")).collect();
         let (first, final_wait) = (waits.first().copied().unwrap_or(0.0), waits.last().copied().unwrap_or(0.0));
-        let shape = if waits.iter().all(|w| *w < 0.1) {
+        // One quick retry is what a token refresh looks like; several are hammering.
+        let shape = if waits.len() >= 2 && waits.iter().all(|w| *w < 0.1) {
             "no wait between attempts".to_owned()
         } else if waits.len() >= 2 && final_wait >= 1.5 * first.max(0.05) {
             format!("the waits grow (last ×{:.1} the first)", final_wait / first.max(0.01))
@@ -284,7 +287,7 @@ pub(crate) fn svg(s: &ScenarioReport) -> String {
             continue;
         }
         let (x0, x1) = (x(e.t), x(answer_end(e)));
-        let w = (x1 - x0).max(3.0);
+        let w = (x1 - x0).max(MIN_MARK);
         let mut class = format!("req {}", Outcome::of(e).class());
         if e.retry_of.is_some() {
             class.push_str(" retry");

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use kling_harness::report::{json, junit, markdown, text};
+use kling_harness::report::{html, json, junit, markdown, text};
 use kling_harness::{ClientCommand, HarnessError, Interrupt, Options, Progress, Scenario, ScenarioOutcome};
 
 use crate::args::{CheckArgs, ReportFormat};
@@ -18,12 +18,6 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
     if args.list {
         super::write_output(args.output.as_deref(), &list())?;
         return Ok(Exit::Clean);
-    }
-    if args.format == ReportFormat::Html {
-        anyhow::bail!(
-            "the HTML report is not part of this build yet; use --format json, whose `scenarios` array holds every \
-             request timeline, or --format text|junit|markdown"
-        );
     }
     let client = ClientCommand::new(&args.client)?;
     if args.jobs == Some(0) {
@@ -74,7 +68,7 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
         ReportFormat::Json => json::render(&report),
         ReportFormat::Junit => junit::render(&report),
         ReportFormat::Markdown => markdown::render(&report),
-        ReportFormat::Html => unreachable!("refused above"),
+        ReportFormat::Html => html::render(&report),
     };
     super::write_output(args.output.as_deref(), &rendered)?;
     match report.exit_code() {
