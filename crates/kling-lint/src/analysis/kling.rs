@@ -185,11 +185,17 @@ impl Unit<'_> {
             &*k.key == "model_name"
                 && self.eval_str(k.value).is_some_and(|v| kling_api::models::looks_like_kling_model(&v))
         });
-        let by_keys = request_keys.len() >= 2 && (specific || kling_model);
+        // A map that documents the fields rather than filling them
+        // (`"model_name": "string, the model version"`): no model name has spaces.
+        let describes_fields = keys.iter().any(|k| {
+            &*k.key == "model_name" && self.eval_str(k.value).is_some_and(|v| v.trim().contains(char::is_whitespace))
+        });
+        let by_keys = request_keys.len() >= 2 && (specific || kling_model) && !describes_fields;
         // A config has no calls to follow; its equivalent of "flows to a Kling
         // endpoint" is a document that is about Kling (a Kling host, a `kling:`
         // section, `provider: kling`).
-        let by_document = self.file.lang.is_config() && request_keys.len() >= 2 && self.is_kling_file();
+        let by_document =
+            self.file.lang.is_config() && request_keys.len() >= 2 && !describes_fields && self.is_kling_file();
         let flow = if self.file.lang.is_config() { None } else { self.body_flow(m) };
         if !by_keys && !by_document && flow.is_none() {
             return None;

@@ -281,6 +281,13 @@ impl<'a> Unit<'a> {
         }
     }
 
+    /// Whether `e` names a parameter whose default is `None`/`null`/`undefined`: a value
+    /// the caller may leave out, not a literal.
+    pub(crate) fn is_optional_param(&self, e: ExprId) -> bool {
+        matches!(self.resolve(e), Resolved::Param { default: Some(d), .. }
+            if matches!(self.facts.expr(d).kind, ExprKind::Null))
+    }
+
     /// Follow names to the expression that gives a value (up to a few hops).
     pub(crate) fn deref(&self, e: ExprId) -> ExprId {
         let mut current = e;

@@ -23,6 +23,11 @@ pub(crate) fn literal_json(unit: &Unit<'_>, e: ExprId, depth: u32) -> Option<Val
     if depth > 16 {
         return None;
     }
+    // An optional parameter (`camera_type=None`) is not a literal: its default only
+    // says the caller may leave the value out.
+    if unit.is_optional_param(e) {
+        return None;
+    }
     let d = unit.deref(e);
     Some(match &unit.facts.expr(d).kind {
         ExprKind::Str(_) | ExprKind::Template(_) => Value::String(unit.eval_str(d)?),

@@ -1,7 +1,7 @@
 //! KL104 invalid-parameter-value: literal request values outside the API's domain,
 //! judged by the same validators the mock server uses.
 
-use kling_api::resources::ResourceId;
+use kling_api::resources::{Resource, ResourceId};
 use kling_api::{models, params};
 use serde_json::Value;
 
@@ -13,8 +13,12 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
     for (_, body) in unit.bodies() {
         let model = body.model(unit).filter(|m| models::find(m).is_some());
         for key in &body.keys {
-            // `null` is how a request leaves a field out.
-            if matches!(unit.facts.expr(key.value).kind, crate::facts::ExprKind::Null) {
+            // `null` is how a request leaves a field out, written or as the default of
+            // an optional parameter (`camera_control=None`).
+            if matches!(unit.facts.expr(unit.deref(key.value)).kind, crate::facts::ExprKind::Null) {
+                continue;
+            }
+            if !declared(body.resource, &key.key) {
                 continue;
             }
             let span = unit.facts.expr(key.value).span;
@@ -52,4 +56,12 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
             }
         }
     }
+}
+
+/// Whether the endpoint a body goes to has the field, so that its domain applies: a
+/// lip-sync request's `input.mode` is `"audio2video"` or `"text2video"`, not a render
+/// mode. An unknown endpoint is judged as a video request; the effects endpoint's
+/// `input` object repeats the video fields (`model_name`, `mode`, `duration`).
+fn declared(resource: Option<ResourceId>, key: &str) -> bool {
+    resource.is_none_or(|r| r == ResourceId::Effects || Resource::get(r).field(key).is_some())
 }
