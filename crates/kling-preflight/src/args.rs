@@ -40,7 +40,7 @@ pub(crate) enum LintFormat {
     Sarif,
     /// GitHub Actions workflow annotations.
     Github,
-    /// JUnit XML.
+    /// `JUnit` XML.
     Junit,
 }
 
@@ -200,9 +200,18 @@ pub(crate) struct AuditArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
-    /// Scenarios run at once when a client is given.
+    /// Lint configuration FILE instead of discovering it from PATH.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Run only these harness scenarios (repeatable); lines they do not reach stay not exercised.
+    #[arg(long = "scenario", value_name = "ID")]
+    pub(crate) scenarios: Vec<String>,
+    /// Scenarios run at once when a client is given, and lint threads (default: the number of cores).
     #[arg(long, value_name = "N")]
     pub(crate) jobs: Option<usize>,
+    /// Longest a scenario may run before its client is stopped.
+    #[arg(long, value_name = "S")]
+    pub(crate) max_wait_seconds: Option<f64>,
     /// Never colour the output.
     #[arg(long)]
     pub(crate) no_color: bool,

@@ -22,7 +22,7 @@ fn seed_bullets() -> Vec<(String, String)> {
         } else if !line.is_empty() {
             // Code samples follow a section's bullets, never precede them, so the line
             // before a bullet run is its heading.
-            heading = line.to_owned();
+            line.clone_into(&mut heading);
         }
     }
     bullets
@@ -50,7 +50,7 @@ fn every_line_of_the_published_checklist_is_in_rules_checklist_toml_in_order() {
         let line = &lines[next + found];
         assert_eq!(line.section, *section, "rules/checklist.toml: {} belongs in section {section:?}", line.id);
         // Lines between two bullets would be additions in the middle of a section.
-        for extra in &lines[next..next + found] {
+        if let Some(extra) = lines[next..next + found].first() {
             panic!("rules/checklist.toml: {} ({:?}) is not a line of the published checklist", extra.id, extra.text);
         }
         next += found + 1;
@@ -76,7 +76,7 @@ fn every_id_names_a_lint_rule_or_a_harness_check_and_every_line_is_covered() {
     let rule_files: Vec<String> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules"))
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|name| name.starts_with("KL") && name.ends_with(".toml"))
+        .filter(|name| name.starts_with("KL") && Path::new(name).extension().is_some_and(|e| e == "toml"))
         .collect();
     for line in checklist::lines() {
         assert!(

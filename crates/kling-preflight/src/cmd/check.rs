@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use kling_harness::report::{html, json, junit, markdown, text};
-use kling_harness::{ClientCommand, HarnessError, Interrupt, Options, Progress, Scenario, ScenarioOutcome};
+use kling_harness::{ClientCommand, HarnessError, Interrupt, Options, Progress, Report, Scenario, ScenarioOutcome};
 
 use crate::args::{CheckArgs, ReportFormat};
 use crate::exit::Exit;
@@ -19,47 +19,8 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
         super::write_output(args.output.as_deref(), &list())?;
         return Ok(Exit::Clean);
     }
-    let client = ClientCommand::new(&args.client)?;
-    if args.jobs == Some(0) {
-        anyhow::bail!("--jobs must be at least 1 (leave it out to run as many scenarios at once as there are cores)");
-    }
-    // Check the scenario ids before starting anything.
-    let selected = kling_harness::select(&args.scenarios)?;
-    let interrupt = Interrupt::new();
-    let terminal = std::io::stderr().is_terminal().then(|| Arc::new(TerminalProgress::new(selected.len())));
-    let options = Options {
-        scenarios: args.scenarios.clone(),
-        jobs: args.jobs.unwrap_or(0),
-        max_wait_seconds: args.max_wait_seconds,
-        interrupt: interrupt.clone(),
-        progress: terminal.clone().map(|t| t as Arc<dyn Progress>),
-        ..Options::default()
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("kling-check")
-        .build()
-        .context("cannot start the async runtime")?;
-    let result = runtime.block_on(async {
-        let signals = tokio::spawn(forward_signals(interrupt.clone()));
-        let ticker = tokio::spawn(redraw(terminal.clone()));
-        let result = kling_harness::run(&client, &options).await;
-        signals.abort();
-        ticker.abort();
-        result
-    });
-    if let Some(t) = &terminal {
-        t.clear();
-    }
-    // Whatever path got here, no client outlives the command.
-    kling_harness::stop_all_clients();
-    let report = match result {
-        Ok(report) => report,
-        Err(HarnessError::Interrupted { reason }) => {
-            anyhow::bail!("interrupted by {reason}: every client process and its children were stopped; no report")
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let harness = HarnessRun::new(&args.client, &args.scenarios, args.jobs, args.max_wait_seconds)?;
+    let report = harness.run()?;
     let color = args.format == ReportFormat::Text
         && args.output.is_none()
         && super::use_color(args.no_color, std::io::stdout().is_terminal());
@@ -78,6 +39,70 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
             "{} check(s) could not be judged because the harness itself failed; the report's evidence says where",
             report.summary.error
         ),
+    }
+}
+
+/// A harness run whose client command, scenarios and jobs were checked before anything
+/// started (so `audit` can check them before it lints).
+pub(crate) struct HarnessRun {
+    client: ClientCommand,
+    options: Options,
+    scenarios: usize,
+}
+
+impl HarnessRun {
+    pub(crate) fn new(
+        client: &[String],
+        scenarios: &[String],
+        jobs: Option<usize>,
+        max_wait_seconds: Option<f64>,
+    ) -> anyhow::Result<HarnessRun> {
+        let client = ClientCommand::new(client)?;
+        if jobs == Some(0) {
+            anyhow::bail!(
+                "--jobs must be at least 1 (leave it out to run as many scenarios at once as there are cores)"
+            );
+        }
+        // Check the scenario ids before starting anything.
+        let selected = kling_harness::select(scenarios)?;
+        let options =
+            Options { scenarios: scenarios.to_vec(), jobs: jobs.unwrap_or(0), max_wait_seconds, ..Options::default() };
+        Ok(HarnessRun { client, options, scenarios: selected.len() })
+    }
+
+    /// Run every scenario, with a status line on a terminal; SIGINT and SIGTERM stop every
+    /// client before this returns.
+    pub(crate) fn run(self) -> anyhow::Result<Report> {
+        let HarnessRun { client, mut options, scenarios } = self;
+        let interrupt = Interrupt::new();
+        let terminal = std::io::stderr().is_terminal().then(|| Arc::new(TerminalProgress::new(scenarios)));
+        options.interrupt = interrupt.clone();
+        options.progress = terminal.clone().map(|t| t as Arc<dyn Progress>);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("kling-check")
+            .build()
+            .context("cannot start the async runtime")?;
+        let result = runtime.block_on(async {
+            let signals = tokio::spawn(forward_signals(interrupt.clone()));
+            let ticker = tokio::spawn(redraw(terminal.clone()));
+            let result = kling_harness::run(&client, &options).await;
+            signals.abort();
+            ticker.abort();
+            result
+        });
+        if let Some(t) = &terminal {
+            t.clear();
+        }
+        // Whatever path got here, no client outlives the command.
+        kling_harness::stop_all_clients();
+        match result {
+            Ok(report) => Ok(report),
+            Err(HarnessError::Interrupted { reason }) => {
+                anyhow::bail!("interrupted by {reason}: every client process and its children were stopped; no report")
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

@@ -97,7 +97,17 @@ pub(crate) fn run(args: &LintArgs) -> anyhow::Result<Exit> {
 /// The scan's options: the configuration file, then the command line on top
 /// (`--select` replaces the configured selection, `--ignore` adds to it).
 fn options(args: &LintArgs, config: Option<&Config>, cwd: &Path) -> LintOptions {
-    let mut o = LintOptions { jobs: args.jobs.unwrap_or(0), cwd: cwd.to_path_buf(), ..LintOptions::default() };
+    let mut o = configured(config, cwd, args.jobs);
+    if !args.select.is_empty() {
+        o.select.clone_from(&args.select);
+    }
+    o.ignore.extend(args.ignore.iter().cloned());
+    o
+}
+
+/// The scan's options from a configuration file (`audit` lints with these as they are).
+pub(crate) fn configured(config: Option<&Config>, cwd: &Path, jobs: Option<usize>) -> LintOptions {
+    let mut o = LintOptions { jobs: jobs.unwrap_or(0), cwd: cwd.to_path_buf(), ..LintOptions::default() };
     if let Some(c) = config {
         o.select.clone_from(&c.select);
         o.ignore.clone_from(&c.ignore);
@@ -108,15 +118,11 @@ fn options(args: &LintArgs, config: Option<&Config>, cwd: &Path) -> LintOptions 
         o.context.extra_base_urls.clone_from(&c.extra_base_urls);
         o.glob_root = Some(c.root.clone());
     }
-    if !args.select.is_empty() {
-        o.select.clone_from(&args.select);
-    }
-    o.ignore.extend(args.ignore.iter().cloned());
     o
 }
 
 /// Run the scan, showing a file count on a terminal when it takes a while.
-fn with_progress<T>(options: &mut LintOptions, scan: impl FnOnce(&LintOptions) -> T) -> T {
+pub(crate) fn with_progress<T>(options: &mut LintOptions, scan: impl FnOnce(&LintOptions) -> T) -> T {
     if !std::io::stderr().is_terminal() {
         return scan(options);
     }
@@ -168,7 +174,8 @@ fn report_stale(stale: &[kling_lint::baseline::Entry], path: &Path) {
     }
 }
 
-fn selected(id: &str, o: &LintOptions) -> bool {
+/// Whether the options run rule `id`.
+pub(crate) fn selected(id: &str, o: &LintOptions) -> bool {
     let m = |p: &String| id.starts_with(&p.to_ascii_uppercase()) || p.eq_ignore_ascii_case("ALL");
     (o.select.is_empty() || o.select.iter().any(m)) && !o.ignore.iter().any(m)
 }

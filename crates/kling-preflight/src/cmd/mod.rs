@@ -16,7 +16,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Explain(args) => rules::explain(&args),
         Command::Mock(args) => mock::run(args),
         Command::Check(args) => check::run(&args),
-        Command::Audit(args) => audit::run(args),
+        Command::Audit(args) => audit::run(&args),
     }
 }
 
