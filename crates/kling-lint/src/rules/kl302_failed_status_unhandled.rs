@@ -26,7 +26,7 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
         // loop's condition; a predicate function leaves handling to its caller.
         let Some(arm_span) = deciding_arm(unit, c) else { continue };
         let func = unit.facts.expr(c).func;
-        if handles_failure(unit, func, subject, arm_span) {
+        if handles_failure(unit, func, subject, arm_span) || forwards_status(unit, func, c, arm_span) {
             continue;
         }
         cx.report(unit.facts.expr(c).span, "this checks for `succeed` but nothing handles `failed`; a failed task is polled forever or dropped silently")
@@ -87,9 +87,61 @@ fn handles_failure(unit: &Unit<'_>, func: Option<FuncId>, _subject: ExprId, arm_
             unit.exits_in(o).any(|x| {
                 x.kind == ExitKind::Throw
                     || (x.kind == ExitKind::Return && x.value.is_some_and(|v| looks_like_error(unit, v)))
-            })
+            }) || reads_status_msg(unit, o)
         })
     })
+}
+
+/// Whether `span` reads `task_status_msg`: an `else` that reports why the task did not
+/// succeed handles the failure the way the checklist asks (log the message).
+fn reads_status_msg(unit: &Unit<'_>, span: Span) -> bool {
+    unit.facts.exprs.iter().filter(|e| span.contains(e.span)).any(|e| match &e.kind {
+        ExprKind::Index(_, k) => unit.facts.str_of(*k) == Some("task_status_msg"),
+        ExprKind::Member(_, f) => matches!(&**f, "task_status_msg" | "TaskStatusMsg" | "taskStatusMsg"),
+        ExprKind::Call(c) => {
+            let call = unit.facts.call(*c);
+            unit.facts.callee_name(call) == Some("get")
+                && call.args.first().and_then(|a| unit.facts.str_of(a.value)) == Some("task_status_msg")
+        }
+        _ => false,
+    })
+}
+
+/// Whether the function hands the status to its caller instead of deciding on it: a
+/// `return` outside the success check whose value carries the status
+/// (`return {status, videoUrl}`). The caller sees `failed`. Not inside a polling loop,
+/// where a missing failure path keeps polling a dead task.
+fn forwards_status(unit: &Unit<'_>, func: Option<FuncId>, c: ExprId, arm_span: Span) -> bool {
+    let Some(f) = func else { return false };
+    let cspan = unit.facts.expr(c).span;
+    if unit.facts.loops.iter().any(|l| l.func == func && l.body.contains(cspan)) {
+        return false;
+    }
+    unit.exits_in(unit.facts.function(f).body).any(|x| {
+        x.kind == ExitKind::Return
+            && x.func == func
+            && !arm_span.contains(x.span)
+            && x.value.is_some_and(|v| carries_status(unit, v, 0))
+    })
+}
+
+/// Whether a returned value is the task status or holds it (in an object, directly or
+/// through a variable).
+fn carries_status(unit: &Unit<'_>, e: ExprId, depth: u32) -> bool {
+    if depth > 4 {
+        return false;
+    }
+    if unit.is_status_expr(e) {
+        return true;
+    }
+    match &unit.facts.expr(e).kind {
+        ExprKind::Map(m) => unit.facts.map(*m).entries.iter().any(|en| carries_status(unit, en.value, depth + 1)),
+        ExprKind::Name(_) => {
+            let d = unit.deref(e);
+            d != e && carries_status(unit, d, depth + 1)
+        }
+        _ => false,
+    }
 }
 
 fn looks_like_error(unit: &Unit<'_>, v: ExprId) -> bool {
