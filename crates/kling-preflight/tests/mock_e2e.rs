@@ -14,9 +14,7 @@ fn bin() -> Command {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/mock")
-        .join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/mock").join(name)
 }
 
 /// A mock process, killed if the test fails before stopping it.
@@ -45,38 +43,21 @@ impl Mock {
                 let _ = tx.send(line);
             }
         });
-        let first = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("a first line within 20 s");
+        let first = rx.recv_timeout(Duration::from_secs(20)).expect("a first line within 20 s");
         let url = first
             .strip_prefix("kling mock listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
             .to_owned();
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-        Mock {
-            child,
-            url,
-            lines: rx,
-        }
+        Mock { child, url, lines: rx }
     }
 
     /// SIGTERM, then wait (at most 20 s) for the exit.
     fn terminate(&mut self) -> (ExitStatus, String) {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill runs");
-        assert!(sent.success());
-        let status =
-            wait(&mut self.child, Duration::from_secs(20)).expect("the mock exits after SIGTERM");
+        signal(&self.child, "TERM");
+        let status = wait(&mut self.child, Duration::from_secs(20)).expect("the mock exits after SIGTERM");
         let mut stderr = String::new();
-        self.child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
+        self.child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
         (status, stderr)
     }
 }
@@ -86,6 +67,12 @@ impl Drop for Mock {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Send a signal with the shell's built-in `kill` (no dependency on procps).
+fn signal(child: &Child, name: &str) {
+    let sent = Command::new("sh").arg("-c").arg(format!("kill -{name} {}", child.id())).status().expect("sh runs");
+    assert!(sent.success(), "kill -{name} failed");
 }
 
 fn wait(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
@@ -101,28 +88,15 @@ fn wait(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
 
 fn python() -> Command {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let found = Command::new(&python)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "this test runs a Python 3 client: install python3 or set PYTHON to its path"
-    );
+    let found = Command::new(&python).arg("--version").output().is_ok_and(|o| o.status.success());
+    assert!(found, "this test runs a Python 3 client: install python3 or set PYTHON to its path");
     Command::new(python)
 }
 
 #[cfg(unix)]
 #[test]
 fn a_python_client_drives_the_whole_life_of_a_task() {
-    let mut mock = Mock::start(&[
-        "--task-seconds",
-        "1",
-        "--url-ttl-seconds",
-        "600",
-        "--seed",
-        "7",
-    ]);
+    let mut mock = Mock::start(&["--task-seconds", "1", "--url-ttl-seconds", "600", "--seed", "7"]);
     let mut client = python()
         .arg(fixture("kling_e2e_client.py"))
         .arg(&mock.url)
@@ -143,12 +117,9 @@ fn a_python_client_drives_the_whole_life_of_a_task() {
     );
     let summary = stdout.lines().last().unwrap_or_default();
     assert!(summary.starts_with("{\"ok\": true"), "{summary}");
-    for step in [
-        "lifecycle submitted -> processing -> succeed",
-        "callbacks processing -> succeed",
-        "-> 401/1004",
-        "-> 403",
-    ] {
+    for step in
+        ["lifecycle submitted -> processing -> succeed", "callbacks processing -> succeed", "-> 401/1004", "-> 403"]
+    {
         assert!(stdout.contains(step), "no {step:?} in\n{stdout}");
     }
 
@@ -162,30 +133,11 @@ fn a_python_client_drives_the_whole_life_of_a_task() {
 fn sigint_also_stops_the_mock_and_flags_override_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("mock.toml");
-    std::fs::write(
-        &config,
-        "[[accounts]]\naccess_key = \"ak-file\"\nsecret_key = \"sk-file\"\n",
-    )
-    .unwrap();
-    let mut mock = Mock::start(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--secret-key",
-        "sk-flag",
-    ]);
+    std::fs::write(&config, "[[accounts]]\naccess_key = \"ak-file\"\nsecret_key = \"sk-file\"\n").unwrap();
+    let mut mock = Mock::start(&["--config", config.to_str().unwrap(), "--secret-key", "sk-flag"]);
     let credentials = mock.lines.recv_timeout(Duration::from_secs(10)).unwrap();
-    assert!(
-        credentials.contains("access key ak-file / secret key sk-flag"),
-        "{credentials}"
-    );
-    let pid = mock.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    assert!(credentials.contains("access key ak-file / secret key sk-flag"), "{credentials}");
+    signal(&mock.child, "INT");
     let status = wait(&mut mock.child, Duration::from_secs(20)).expect("exits on SIGINT");
     assert_eq!(status.code(), Some(0));
 }
@@ -195,22 +147,12 @@ fn bad_settings_exit_2_with_a_message_that_says_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("mock.toml");
     std::fs::write(&config, "[timing]\ntask_second = 3\n").unwrap();
-    let out = bin()
-        .args(["mock", "--port", "0", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let out = bin().args(["mock", "--port", "0", "--config"]).arg(&config).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("unknown field `task_second`") && stderr.contains("mock.toml"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("unknown field `task_second`") && stderr.contains("mock.toml"), "{stderr}");
 
-    let out = bin()
-        .args(["mock", "--port", "0", "--url-ttl-seconds", "0"])
-        .output()
-        .unwrap();
+    let out = bin().args(["mock", "--port", "0", "--url-ttl-seconds", "0"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("url_ttl_seconds"));
 
