@@ -14,7 +14,7 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
         }
         let Some(value) = a.value else { continue };
         let Some(mint) = minting_call(unit, value, 0) else { continue };
-        if refreshed(unit, a.target) {
+        if refreshed(unit, a.target) || only_printed(unit, a) {
             continue;
         }
         let what = match (a.level, unit.file.lang) {
@@ -72,6 +72,29 @@ fn refreshed(unit: &Unit<'_>, target: ExprId) -> bool {
     unit.facts.assigns.iter().any(|a| {
         a.level == Level::Function && same_target(a) && a.value.is_some_and(|v| minting_call(unit, v, 0).is_some())
     })
+}
+
+/// Whether a module-level token is only ever printed: a script that mints a token to
+/// show it (to paste into a console or a `.env`) reuses nothing, and KL501 reports the
+/// printing. A token that is never read here may be imported elsewhere, so it is not
+/// "only printed".
+fn only_printed(unit: &Unit<'_>, a: &crate::facts::Assign) -> bool {
+    let target = unit.facts.expr(a.target);
+    let ExprKind::Name(name) = &target.kind else { return false };
+    let log_args: Vec<Span> = unit
+        .facts
+        .calls
+        .iter()
+        .filter(|c| unit.is_log_call(c))
+        .flat_map(|c| c.args.iter().map(|arg| unit.facts.expr(arg.value).span))
+        .collect();
+    let mut reads = unit
+        .facts
+        .exprs
+        .iter()
+        .filter(|e| e.span != target.span && matches!(&e.kind, ExprKind::Name(n) if n == name))
+        .peekable();
+    reads.peek().is_some() && reads.all(|e| log_args.iter().any(|s| s.contains(e.span)))
 }
 
 /// The span of the call in `e` that mints a Kling token, following helpers, lazy

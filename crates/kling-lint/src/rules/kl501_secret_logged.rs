@@ -52,7 +52,7 @@ fn leaked(unit: &Unit<'_>, e: ExprId) -> Option<&'static str> {
         let lower = name.to_ascii_lowercase();
         if crate::analysis::kling::classify_credential(&name) == Some(Credential::SecretKey) {
             found = Some("the Kling secret key");
-        } else if names_credential_token(&name) {
+        } else if names_credential_token(&name) || holds_minted_token(unit, x, 0) {
             found = Some("a Kling token");
         } else if is_authorized_go_header(unit, x) {
             found = Some("the request headers (with the Authorization token)");
@@ -69,6 +69,30 @@ fn leaked(unit: &Unit<'_>, e: ExprId) -> Option<&'static str> {
         found.is_some()
     });
     found
+}
+
+/// Whether a variable holds a freshly minted Kling token, whatever its name
+/// (`authorization = encode_jwt_token(ak, sk)`): the value of a JWT-encoding call, or
+/// of a function of this file that returns one.
+fn holds_minted_token(unit: &Unit<'_>, x: ExprId, depth: u32) -> bool {
+    if depth > 2 || !matches!(unit.facts.expr(x).kind, ExprKind::Name(_)) {
+        return false;
+    }
+    let d = unit.deref(x);
+    let ExprKind::Call(c) = unit.facts.expr(d).kind else { return false };
+    let call = unit.facts.call(c);
+    if unit.jwt_call(call).is_some_and(|j| unit.is_kling_token(&j, call)) {
+        return true;
+    }
+    match unit.callee(call) {
+        crate::analysis::Callee::Local(f) => unit.facts.function(f).returns.iter().any(|r| {
+            let r = *r;
+            holds_minted_token(unit, r, depth + 1)
+                || matches!(unit.facts.expr(r).kind, ExprKind::Call(rc)
+                    if unit.jwt_call(unit.facts.call(rc)).is_some_and(|j| unit.is_kling_token(&j, unit.facts.call(rc))))
+        }),
+        _ => false,
+    }
 }
 
 /// Whether a name holds a credential token: a word with `jwt`, or with `token`
