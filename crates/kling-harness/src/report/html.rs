@@ -228,10 +228,9 @@ pub(crate) fn timelines(scenarios: &[ScenarioReport]) -> String {
             failed,
             crate::evidence::plural(callbacks, "callback")
         );
-        let summaries = timeline::retry_summaries(s);
-        if !summaries.is_empty() {
-            out.push_str("<ul class=\"retries\">");
-            for line in summaries {
+        let mut summaries: Vec<(String, &str)> = timeline::retry_summaries(s)
+            .into_iter()
+            .map(|line| {
                 let class = if line.contains("grow (") {
                     "grow"
                 } else if line.contains("do not grow") || line.contains("no wait") {
@@ -239,6 +238,14 @@ pub(crate) fn timelines(scenarios: &[ScenarioReport]) -> String {
                 } else {
                     ""
                 };
+                (line, class)
+            })
+            .collect();
+        summaries
+            .extend(timeline::poll_summaries(s).into_iter().map(|(line, fast)| (line, if fast { "flat" } else { "" })));
+        if !summaries.is_empty() {
+            out.push_str("<ul class=\"retries\">");
+            for (line, class) in summaries {
                 let _ = write!(out, "<li class=\"{class}\">{}</li>", escape(&line));
             }
             out.push_str("</ul>");

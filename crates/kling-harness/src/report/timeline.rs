@@ -142,6 +142,40 @@ pub(crate) fn retry_summaries(s: &ScenarioReport) -> Vec<String> {
     out
 }
 
+/// How often the client polled: for each task queried three times or more, the median
+/// gap between answered queries (retries excluded, as `tasks.poll-interval` judges them).
+/// The second value says whether that is faster than once a second. On a timeline of a
+/// few seconds, 0.2 s and 2 s apart can look alike; the number cannot.
+pub(crate) fn poll_summaries(s: &ScenarioReport) -> Vec<(String, bool)> {
+    let mut paths: Vec<&str> = Vec::new();
+    for e in s.requests.iter().filter(|e| e.route == "query" && e.kind == "api") {
+        if !paths.contains(&e.path.as_str()) {
+            paths.push(&e.path);
+        }
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        let polls: Vec<&TimelineEntry> = s
+            .requests
+            .iter()
+            .filter(|e| e.route == "query" && e.path == path && e.retry_of.is_none() && Outcome::of(e) == Outcome::Ok)
+            .collect();
+        if polls.len() < 3 {
+            continue;
+        }
+        let mut gaps: Vec<f64> = polls.windows(2).map(|w| (w[1].t - answer_end(w[0])).max(0.0)).collect();
+        gaps.sort_by(f64::total_cmp);
+        let median = gaps[gaps.len() / 2];
+        let fast = median < 1.0;
+        let mut line = format!("GET {path}: {} queries, a median {median:.2} s apart", polls.len());
+        if fast {
+            line.push_str(": faster than once a second");
+        }
+        out.push((line, fast));
+    }
+    out
+}
+
 /// `429/1302`, `200`, `no answer`.
 fn answer(e: &TimelineEntry) -> String {
     if Outcome::of(e) == Outcome::NoAnswer {
@@ -465,6 +499,29 @@ mod tests {
             e.wait = Some(0.0);
         }
         assert!(retry_summaries(&flat)[0].ends_with("no wait between attempts"));
+    }
+
+    #[test]
+    fn polling_pace_is_summarised() {
+        let mut s = scenario();
+        s.requests = (0..5)
+            .map(|i| {
+                let mut e = entry(i + 1, 1.0 + 0.2 * i as f64, 200, None, None);
+                e.route = "query".into();
+                e.method = "GET".into();
+                e.path = "/v1/videos/text2video/42".into();
+                e
+            })
+            .collect();
+        let summaries = poll_summaries(&s);
+        assert_eq!(summaries.len(), 1);
+        assert_eq!(
+            summaries[0],
+            (
+                "GET /v1/videos/text2video/42: 5 queries, a median 0.19 s apart: faster than once a second".to_owned(),
+                true
+            )
+        );
     }
 
     #[test]
