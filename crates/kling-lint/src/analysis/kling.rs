@@ -26,6 +26,9 @@ pub(crate) struct Body {
     pub(crate) resource: Option<ResourceId>,
     /// Its keys, literal and written.
     pub(crate) keys: Vec<BodyKey>,
+    /// Whether it is seen flowing into a request to Kling (not only recognised by
+    /// its keys).
+    pub(crate) sent: bool,
 }
 
 impl Body {
@@ -201,7 +204,7 @@ impl Unit<'_> {
             return None;
         }
         let resource = flow.flatten().or_else(|| self.resource_from_keys(&keys, map.func));
-        Some(Body { resource, keys })
+        Some(Body { resource, keys, sent: flow.is_some() })
     }
 
     fn resource_from_keys(&self, keys: &[BodyKey], func: Option<crate::facts::FuncId>) -> Option<ResourceId> {

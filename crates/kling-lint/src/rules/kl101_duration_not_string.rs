@@ -2,8 +2,10 @@
 
 use super::Checker;
 use super::helpers::{fmt_num, is_kling_shape, snippet};
+use crate::analysis::Unit;
 use crate::diagnostic::Fix;
-use crate::facts::{ExprKind, FieldDecl, MapKind, TypeDecl, TypeKind};
+use crate::facts::{ExprId, ExprKind, FieldDecl, MapKind, TypeDecl, TypeKind};
+use crate::lang::Lang;
 
 pub(crate) fn check(cx: &mut Checker<'_, '_>) {
     let unit = cx.unit;
@@ -17,7 +19,23 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
             continue;
         }
         for key in body.keys.iter().filter(|k| &*k.key == "duration" || (struct_literal && &*k.key == "Duration")) {
-            let Some((value, in_place)) = unit.number_value(key.value) else { continue };
+            let Some((value, in_place)) = unit.number_value(key.value) else {
+                // A number whose value is unknown, made by a conversion
+                // (`int(duration)`, `Number(seconds)`), in a body that is sent to Kling.
+                if body.sent
+                    && let Some(conversion) = number_conversion(unit, key.value)
+                {
+                    let name = snippet(unit, key.value);
+                    cx.report(unit.facts.expr(key.value).span, format!("`duration` is `{name}`, a number; Kling wants a string and rejects numbers (HTTP 400, code 1201)"))
+                        .label(format!("`{conversion}` makes a number"))
+                        .help(if unit.file.lang == Lang::Python {
+                            "send the seconds as a string: str(seconds)"
+                        } else {
+                            "send the seconds as a string: String(seconds)"
+                        });
+                }
+                continue;
+            };
             let expr = unit.facts.expr(key.value);
             let shown = fmt_num(value);
             if in_place {
@@ -47,6 +65,23 @@ pub(crate) fn check(cx: &mut Checker<'_, '_>) {
                 .help("declare the field as a string and format the seconds when you fill it");
         }
     }
+}
+
+/// The number conversion that makes `e`, directly or through a variable: Python's
+/// `int()`/`float()`, JavaScript's `Number()`/`parseInt()`/`parseFloat()`.
+fn number_conversion(unit: &Unit<'_>, e: ExprId) -> Option<&'static str> {
+    let ExprKind::Call(c) = unit.facts.expr(unit.deref(e)).kind else { return None };
+    let call = unit.facts.call(c);
+    let ExprKind::Name(name) = &unit.facts.expr(call.callee).kind else { return None };
+    let conversion = match (unit.file.lang, &**name) {
+        (Lang::Python, "int") => "int()",
+        (Lang::Python, "float") => "float()",
+        (l, "Number") if l.is_js() => "Number()",
+        (l, "parseInt") if l.is_js() => "parseInt()",
+        (l, "parseFloat") if l.is_js() => "parseFloat()",
+        _ => return None,
+    };
+    (!call.args.is_empty()).then_some(conversion)
 }
 
 fn is_numeric_duration(f: &FieldDecl) -> bool {
