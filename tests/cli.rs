@@ -177,9 +177,16 @@ fn bad_inputs_neither_crash_nor_hang() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|x| (x["path"].as_str().unwrap().to_owned(), x["rule"].as_str().unwrap().to_owned(), x["message"].as_str().unwrap().to_owned()))
+        .map(|x| {
+            (
+                x["path"].as_str().unwrap().to_owned(),
+                x["rule"].as_str().unwrap().to_owned(),
+                x["message"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
-    let has = |path: &str, needle: &str| findings.iter().any(|(p, r, m)| p == path && r == "KL001" && m.contains(needle));
+    let has =
+        |path: &str, needle: &str| findings.iter().any(|(p, r, m)| p == path && r == "KL001" && m.contains(needle));
     assert!(has("latin1.py", "not valid UTF-8"), "{findings:?}");
     assert!(has("deep.rs", "nest deeper"), "{findings:?}");
     assert!(!findings.iter().any(|(p, ..)| p == "blob.py" || p == "bundle.js"), "{findings:?}");
@@ -191,13 +198,8 @@ fn broken_pipe_exits_0() {
     for i in 0..200 {
         write(dir.path(), &format!("k{i}.py"), BAD_PY);
     }
-    let mut child = bin()
-        .current_dir(dir.path())
-        .arg("lint")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child =
+        bin().current_dir(dir.path()).arg("lint").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut first = [0u8; 16];
     child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
     drop(child.stdout.take());
@@ -230,12 +232,14 @@ fn rules_and_explain() {
     assert!(stderr(&out).contains("kling-preflight rules"));
 }
 
-
 #[test]
 fn configuration_is_found_walking_up_and_applied() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "kling-preflight.toml", r#"
+    write(
+        d,
+        "kling-preflight.toml",
+        r#"
 ignore = ["KL602"]
 exclude = ["legacy"]
 extra-base-urls = ["https://video-gw.internal"]
@@ -245,19 +249,30 @@ extra-base-urls = ["https://video-gw.internal"]
 
 [severity]
 KL203 = "error"
-"#);
+"#,
+    );
     write(d, "app/auth.py", WARN_PY);
     write(d, "tests/test_kling.py", BAD_PY);
     write(d, "legacy/old.py", BAD_PY);
     // A gateway that is not a Kling host, made Kling context by the configuration.
-    write(d, "app/gw.py", "import requests\n\ndef costs(h):\n    return requests.get(\"https://video-gw.internal/account/costs\", headers=h)\n");
+    write(
+        d,
+        "app/gw.py",
+        "import requests\n\ndef costs(h):\n    return requests.get(\"https://video-gw.internal/account/costs\", headers=h)\n",
+    );
     let out = run(bin().current_dir(d.join("app")).args(["lint", "--format", "json", "--no-color", "."]));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let found: Vec<(String, String, String)> = doc["diagnostics"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|x| (x["path"].as_str().unwrap().to_owned(), x["rule"].as_str().unwrap().to_owned(), x["severity"].as_str().unwrap().to_owned()))
+        .map(|x| {
+            (
+                x["path"].as_str().unwrap().to_owned(),
+                x["rule"].as_str().unwrap().to_owned(),
+                x["severity"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     assert!(found.contains(&("auth.py".into(), "KL203".into(), "error".into())), "{found:?}");
     assert!(found.iter().any(|(p, r, _)| p == "gw.py" && r == "KL401"), "{found:?}");
@@ -277,7 +292,10 @@ fn configuration_errors_exit_2_naming_the_file_and_key() {
     let out = run(bin().current_dir(dir.path()).arg("lint"));
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("kling-preflight.toml") && err.contains("severity.KL101") && err.contains("\"warning\""), "{err}");
+    assert!(
+        err.contains("kling-preflight.toml") && err.contains("severity.KL101") && err.contains("\"warning\""),
+        "{err}"
+    );
     write(dir.path(), "kling-preflight.toml", "");
     write(dir.path(), "pyproject.toml", "[tool.kling-preflight]\nselect = [\"KL9\"]\n");
     let out = run(bin().current_dir(dir.path()).args(["lint", "--config", "pyproject.toml"]));
@@ -335,6 +353,7 @@ fn github_and_junit_formats() {
     insta::assert_snapshot!("junit", stdout(&out));
     let out = run(bin().current_dir(dir.path()).args(["lint", "--format", "sarif", "--output", "out.sarif"]));
     assert_eq!(out.status.code(), Some(1));
-    let sarif: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out.sarif")).unwrap()).unwrap();
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out.sarif")).unwrap()).unwrap();
     assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "KL101");
 }

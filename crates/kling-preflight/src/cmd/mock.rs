@@ -30,11 +30,7 @@ pub(crate) fn run(args: MockArgs) -> anyhow::Result<Exit> {
 
 /// Defaults, then the file, then the flags.
 fn settings(args: MockArgs) -> anyhow::Result<MockConfig> {
-    let base = MockConfig {
-        host: DEFAULT_HOST.to_owned(),
-        port: DEFAULT_PORT,
-        ..MockConfig::default()
-    };
+    let base = MockConfig { host: DEFAULT_HOST.to_owned(), port: DEFAULT_PORT, ..MockConfig::default() };
     let mut config = match &args.config {
         Some(path) => MockConfig::from_path_over(path, &base)?,
         None => base,
@@ -47,10 +43,8 @@ fn settings(args: MockArgs) -> anyhow::Result<MockConfig> {
     }
     if args.access_key.is_some() || args.secret_key.is_some() {
         let first = config.accounts.first().cloned().unwrap_or_default();
-        config = config.with_credentials(
-            args.access_key.unwrap_or(first.access_key),
-            args.secret_key.unwrap_or(first.secret_key),
-        );
+        config = config
+            .with_credentials(args.access_key.unwrap_or(first.access_key), args.secret_key.unwrap_or(first.secret_key));
     }
     if let Some(seconds) = args.task_seconds {
         config = config.with_task_seconds(seconds);
@@ -81,15 +75,8 @@ async fn serve(config: MockConfig) -> anyhow::Result<Exit> {
             account.access_key, account.secret_key
         );
     }
-    let admin = if mock.config().admin_token.is_some() {
-        "admin token required"
-    } else {
-        "loopback only"
-    };
-    let _ = writeln!(
-        out,
-        "admin API: {uri}/__admin/health ({admin}); API description: {uri}/__admin/openapi.json"
-    );
+    let admin = if mock.config().admin_token.is_some() { "admin token required" } else { "loopback only" };
+    let _ = writeln!(out, "admin API: {uri}/__admin/health ({admin}); API description: {uri}/__admin/openapi.json");
     let _ = writeln!(out, "press Ctrl-C to stop");
     let _ = out.flush();
     drop(out);
@@ -114,7 +101,5 @@ async fn wait_for_signal() -> anyhow::Result<()> {
 
 #[cfg(not(unix))]
 async fn wait_for_signal() -> anyhow::Result<()> {
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot listen for Ctrl-C")
+    tokio::signal::ctrl_c().await.context("cannot listen for Ctrl-C")
 }

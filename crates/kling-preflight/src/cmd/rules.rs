@@ -21,7 +21,13 @@ pub(crate) fn list(args: &RulesArgs) -> anyhow::Result<Exit> {
         RulesFormat::Text => {
             let mut s = String::new();
             for r in rules::all() {
-                s.push_str(&format!("{:<6} {:<26} {:<8} {}\n", r.meta.id, r.meta.name, r.meta.severity.as_str(), r.meta.summary));
+                s.push_str(&format!(
+                    "{:<6} {:<26} {:<8} {}\n",
+                    r.meta.id,
+                    r.meta.name,
+                    r.meta.severity.as_str(),
+                    r.meta.summary
+                ));
             }
             s
         }
