@@ -160,8 +160,8 @@ pub(crate) enum ReportFormat {
 
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
-    /// Run only these scenarios (repeatable).
-    #[arg(long = "scenario", value_name = "ID")]
+    /// Run only these scenarios (repeatable, or comma-separated).
+    #[arg(long = "scenario", value_delimiter = ',', value_name = "ID")]
     pub(crate) scenarios: Vec<String>,
     /// List the scenarios and checks, then exit.
     #[arg(long)]
@@ -203,8 +203,9 @@ pub(crate) struct AuditArgs {
     /// Lint configuration FILE instead of discovering it from PATH.
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
-    /// Run only these harness scenarios (repeatable); lines they do not reach stay not exercised.
-    #[arg(long = "scenario", value_name = "ID")]
+    /// Run only these harness scenarios (repeatable, or comma-separated); lines they do not
+    /// reach stay not exercised.
+    #[arg(long = "scenario", value_delimiter = ',', value_name = "ID")]
     pub(crate) scenarios: Vec<String>,
     /// Scenarios run at once when a client is given, and lint threads (default: the number of cores).
     #[arg(long, value_name = "N")]

@@ -79,6 +79,8 @@ fn usage_errors_exit_2_with_a_line_that_says_what_to_do() {
     let cases: &[(&[&str], &str)] = &[
         (&["check"], "no client command given; put it after `--`"),
         (&["check", "--scenario", "nope", "--", "true"], "no scenario \"nope\"; use one of happy"),
+        // A comma-separated list is split, so the unknown one is named on its own.
+        (&["check", "--scenario", "happy,stall,nope", "--", "true"], "no scenario \"nope\"; use one of happy"),
         (&["check", "--jobs", "0", "--", "true"], "--jobs must be at least 1"),
         (
             &["check", "--max-wait-seconds", "0", "--scenario", "happy", "--", "true"],
