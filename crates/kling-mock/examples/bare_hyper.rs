@@ -1,6 +1,6 @@
 //! The baseline for `bench/mock_load.sh`: the smallest hyper server that answers every
 //! request with a short JSON body, on the same runtime settings as the mock (Tokio
-//! multi-threaded, HTTP/1.1 keep-alive, `TCP_NODELAY`). The mock's throughput is
+//! multi-threaded, HTTP/1.1 keep-alive, `TCP_NODELAY`, the same allocator). The mock's throughput is
 //! compared against this to see what its own work costs.
 //!
 //! `cargo run --release -p kling-mock --example bare_hyper [PORT]` prints
@@ -16,6 +16,10 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
+
+/// The allocator of the `kling-preflight` binary, so the comparison is of the work done.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const BODY: &[u8] = br#"{"code":0,"message":"SUCCEED","request_id":"hello","data":null}"#;
 
