@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use super::text::{explained, outcome, sources};
 use super::{AuditReport, Status};
+use crate::report::markdown::cell;
 
 fn icon(s: Status) -> &'static str {
     match s {
@@ -16,11 +17,6 @@ fn icon(s: Status) -> &'static str {
         Status::Unattested => "❓",
         Status::NotExercised => "➖",
     }
-}
-
-/// Text safe in a Markdown table cell and outside code spans.
-fn cell(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;").replace('\n', " ")
 }
 
 /// Render the audit as Markdown.

@@ -18,8 +18,8 @@ fn icon(v: Verdict) -> &'static str {
     }
 }
 
-/// Text safe in a Markdown table cell and outside code spans.
-fn cell(s: &str) -> String {
+/// Text safe in a Markdown table cell and outside code spans (the audit's report too).
+pub(crate) fn cell(s: &str) -> String {
     s.replace('\\', "\\\\").replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;").replace('\n', " ")
 }
 
