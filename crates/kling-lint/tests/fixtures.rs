@@ -69,7 +69,7 @@ fn expectations(file: &Path) -> BTreeSet<(u32, String)> {
     for (i, line) in text.lines().enumerate() {
         if let Some(at) = line.find("expect: KL") {
             for rule in line[at + "expect: ".len()..].split(',') {
-                let rule = rule.trim().split_whitespace().next().unwrap_or("").trim_end_matches("*/").to_owned();
+                let rule = rule.split_whitespace().next().unwrap_or("").trim_end_matches("*/").to_owned();
                 if rule.starts_with("KL") {
                     out.insert((i as u32 + 1, rule));
                 }

@@ -194,7 +194,7 @@ impl<'s> Lower<'s> {
         let name = self.field(node, "name").map(|n| self.text(n).to_owned());
         let class = self.field(node, "receiver").and_then(|r| {
             let t = self.text(r);
-            t.split(|c: char| !c.is_alphanumeric() && c != '_').filter(|w| !w.is_empty()).next_back().map(str::to_owned)
+            t.split(|c: char| !c.is_alphanumeric() && c != '_').rfind(|w| !w.is_empty()).map(str::to_owned)
         });
         let params = self.field(node, "parameters").map(|p| self.params(p)).unwrap_or_default();
         let body = self.field(node, "body");

@@ -29,19 +29,16 @@ pub(crate) fn use_color(no_color: bool, is_terminal: bool) -> bool {
 /// rename), so a reader never sees half a report.
 pub(crate) fn write_output(path: Option<&std::path::Path>, content: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
-    match path {
-        Some(p) => {
-            let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?;
-            tmp.write_all(content.as_bytes())?;
-            tmp.persist(p).map_err(|e| anyhow::anyhow!("cannot write {}: {}", p.display(), e.error))?;
-        }
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(content.as_bytes())?;
-            out.flush()?;
-        }
+    if let Some(p) = path {
+        let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        let mut tmp =
+            tempfile::NamedTempFile::new_in(dir).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?;
+        tmp.write_all(content.as_bytes())?;
+        tmp.persist(p).map_err(|e| anyhow::anyhow!("cannot write {}: {}", p.display(), e.error))?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(content.as_bytes())?;
+        out.flush()?;
     }
     Ok(())
 }
