@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Method, Request, header};
 use kling_api::jwt;
+use kling_api::params::REQUEST_KEYS;
 use kling_mock::{ErrorCode, Fault, FaultPlan, FaultRule, MockConfig, Route, Trigger};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom as _;
@@ -40,31 +41,15 @@ const PATHS: &[&str] = &[
     "/v2/videos/text2video",
 ];
 
-const KEYS: &[&str] = &[
-    "model_name",
-    "prompt",
-    "negative_prompt",
-    "cfg_scale",
-    "mode",
-    "aspect_ratio",
-    "duration",
-    "camera_control",
-    "image",
-    "image_tail",
-    "callback_url",
-    "external_task_id",
-    "sound",
-    "static_mask",
-    "dynamic_masks",
-    "n",
-    "image_list",
-    "video_id",
-    "input",
-    "effect_scene",
-    "rules",
-    "advance_seconds",
-    "units",
-];
+/// Keys of other endpoints and of the admin API, beside every video request key.
+const OTHER_KEYS: &[&str] =
+    &["n", "image_list", "video_id", "input", "effect_scene", "rules", "advance_seconds", "units"];
+
+/// A key the mock may know: a request key of kling-api, or one of [`OTHER_KEYS`].
+fn random_key(rng: &mut StdRng) -> String {
+    let keys = if rng.random_bool(0.5) { REQUEST_KEYS } else { OTHER_KEYS };
+    (*keys.choose(rng).unwrap()).to_owned()
+}
 
 fn random_string(rng: &mut StdRng) -> String {
     let pool = [
@@ -107,8 +92,7 @@ fn random_value(rng: &mut StdRng, depth: u32) -> Value {
         _ => {
             let mut map = Map::new();
             for _ in 0..rng.random_range(0..5) {
-                let key =
-                    if rng.random_bool(0.7) { (*KEYS.choose(rng).unwrap()).to_owned() } else { random_string(rng) };
+                let key = if rng.random_bool(0.7) { random_key(rng) } else { random_string(rng) };
                 map.insert(key, random_value(rng, depth + 1));
             }
             Value::Object(map)
@@ -134,7 +118,7 @@ fn random_body(rng: &mut StdRng) -> Vec<u8> {
         _ => {
             let mut map = Map::new();
             for _ in 0..rng.random_range(0..8) {
-                map.insert((*KEYS.choose(rng).unwrap()).to_owned(), random_value(rng, 1));
+                map.insert(random_key(rng), random_value(rng, 1));
             }
             Value::Object(map).to_string().into_bytes()
         }
